@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# fastvhost: kernel module, control tool and tests.
+#
+#   make                 build the module (for KVER), fvctl and the selftests
+#   make check           install deps, build for every supported kernel, run all tests in VMs
+#   make demo            boot the test VM and show a guest doing I/O through fastvhost
+#   make vm KVER=...     interactive shell in the test VM
+#   make install         install module, fvctl, man page and completion on this host
+
+# Default kernel: the running one when its headers are installed, else the
+# Debian 6.1 kernel the tests use.
+KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
+		else scripts/kvers 6.1; fi)
+KDIR ?= /lib/modules/$(KVER)/build
+B := $(CURDIR)/build/$(KVER)
+FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/^v//' | grep . || cat VERSION)
+
+CC ?= gcc
+export CC
+
+.PHONY: all module ctl selftests deps check style sparse demo bench vm install clean help
+
+all: module ctl selftests
+
+# Each kernel gets its own tree of links to the sources in build/<KVER>/ so
+# that builds for several kernels do not trample each other's objects.
+module:
+	@test -d $(KDIR) || { echo "no kernel build tree at $(KDIR): install linux-headers-$(KVER) or run 'make deps'" >&2; exit 1; }
+	@mkdir -p $(B)/kmod
+	@find $(B) -xtype l -delete
+	@ln -sfn $(CURDIR)/Kbuild $(B)/Kbuild
+	@ln -sfn $(CURDIR)/uapi $(B)/uapi
+	@for f in $(CURDIR)/kmod/Kbuild $(wildcard $(CURDIR)/kmod/*.[ch]); do ln -sfn $$f $(B)/kmod/; done
+	$(MAKE) -C $(KDIR) M=$(B) W=1 FV_VERSION=$(FV_VERSION) $(KBUILD_EXTRA) modules
+	@ln -sfn ../build/$(KVER)/kmod/fastvhost.ko kmod/fastvhost.ko
+
+ctl:
+	$(MAKE) -C ctl FV_VERSION=$(FV_VERSION)
+
+selftests:
+	$(MAKE) -C selftests
+
+deps:
+	@scripts/deps.sh
+
+check:
+	@scripts/check
+
+# checkpatch --strict over the module sources; ignores are in .checkpatch.conf.
+style:
+	@scripts/style
+
+sparse:
+	@$(MAKE) --no-print-directory module KBUILD_EXTRA="C=2 CF=-D__CHECK_ENDIAN__"
+
+demo:
+	@scripts/demo
+
+bench:
+	@scripts/bench
+
+vm: module selftests
+	@scripts/vmtest --kver $(KVER) --interactive
+
+install: module ctl
+	$(MAKE) -C $(KDIR) M=$(B) modules_install
+	depmod -a $(KVER)
+	$(MAKE) -C ctl install
+
+clean:
+	rm -rf build kmod/fastvhost.ko
+	-$(MAKE) -C ctl clean
+	-$(MAKE) -C selftests clean
+
+help:
+	@sed -n '3,11p' Makefile | sed 's/^# *//'

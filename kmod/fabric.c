@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * LIO fabric "fastvhost": target ports, portal groups, the I_T nexus, and
+ * attaching a vhost device to them.
+ *
+ * Lock order: fv_fabric_mutex -> tpg->lock.  configfs callbacks take
+ * tpg->lock alone; fv_fabric_attach() is reached from the device ioctl with
+ * the device mutex held above both.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/configfs.h>
+#include <scsi/scsi_proto.h>
+#include <target/target_core_base.h>
+#include <target/target_core_fabric.h>
+
+#include "fabric.h"
+#include "compat.h"
+
+static DEFINE_MUTEX(fv_fabric_mutex);
+static LIST_HEAD(fv_tpg_list);
+
+static char *fv_tpg_get_wwn(struct se_portal_group *se_tpg)
+{
+	return to_fv_tpg(se_tpg)->tport->name;
+}
+
+static u16 fv_tpg_get_tag(struct se_portal_group *se_tpg)
+{
+	return to_fv_tpg(se_tpg)->tag;
+}
+
+static int fv_tpg_yes(struct se_portal_group *se_tpg)
+{
+	return 1;
+}
+
+static int fv_tpg_no(struct se_portal_group *se_tpg)
+{
+	return 0;
+}
+
+static u32 fv_tpg_inst_index(struct se_portal_group *se_tpg)
+{
+	return 1;
+}
+
+static u32 fv_sess_get_index(struct se_session *se_sess)
+{
+	return 0;
+}
+
+static void fv_set_default_node_attrs(struct se_node_acl *nacl)
+{
+}
+
+static int fv_check_stop_free(struct se_cmd *se_cmd)
+{
+	return target_put_sess_cmd(se_cmd);
+}
+
+static int fv_write_pending(struct se_cmd *se_cmd)
+{
+	/* Data-out buffers are pinned guest pages, ready before submission. */
+	target_execute_cmd(se_cmd);
+	return 0;
+}
+
+static int fv_get_cmd_state(struct se_cmd *se_cmd)
+{
+	return 0;
+}
+
+/* "naa.", "fc." and "iqn." names select the SCSI protocol identifier. */
+static int fv_parse_wwn(const char *name, u8 *proto_id)
+{
+	if (!strncmp(name, "naa.", 4))
+		*proto_id = SCSI_PROTOCOL_SAS;
+	else if (!strncmp(name, "fc.", 3))
+		*proto_id = SCSI_PROTOCOL_FCP;
+	else if (!strncmp(name, "iqn.", 4))
+		*proto_id = SCSI_PROTOCOL_ISCSI;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static struct se_wwn *fv_make_tport(struct target_fabric_configfs *tf,
+				    struct config_group *group,
+				    const char *name)
+{
+	struct fv_tport *tport;
+	u8 proto_id;
+
+	if (fv_parse_wwn(name, &proto_id)) {
+		pr_err("target name \"%s\" must start with naa., fc. or iqn.\n",
+		       name);
+		return ERR_PTR(-EINVAL);
+	}
+	if (strlen(name) >= FV_NAMELEN) {
+		pr_err("target name longer than %d bytes\n", FV_NAMELEN - 1);
+		return ERR_PTR(-EINVAL);
+	}
+
+	tport = kzalloc(sizeof(*tport), GFP_KERNEL);
+	if (!tport)
+		return ERR_PTR(-ENOMEM);
+	tport->proto_id = proto_id;
+	strscpy(tport->name, name, sizeof(tport->name));
+	return &tport->se_wwn;
+}
+
+static void fv_drop_tport(struct se_wwn *wwn)
+{
+	kfree(container_of(wwn, struct fv_tport, se_wwn));
+}
+
+static struct se_portal_group *fv_make_tpg(struct se_wwn *wwn, const char *name)
+{
+	struct fv_tport *tport = container_of(wwn, struct fv_tport, se_wwn);
+	struct fv_tpg *tpg;
+	u16 tag;
+	int ret;
+
+	if (strncmp(name, "tpgt_", 5) || kstrtou16(name + 5, 10, &tag) ||
+	    tag >= FV_MAX_TPGT) {
+		pr_err("portal group \"%s\" must be tpgt_N with N < %d\n",
+		       name, FV_MAX_TPGT);
+		return ERR_PTR(-EINVAL);
+	}
+
+	tpg = kzalloc(sizeof(*tpg), GFP_KERNEL);
+	if (!tpg)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&tpg->lock);
+	INIT_LIST_HEAD(&tpg->node);
+	tpg->tport = tport;
+	tpg->tag = tag;
+
+	ret = core_tpg_register(wwn, &tpg->se_tpg, tport->proto_id);
+	if (ret) {
+		kfree(tpg);
+		return ERR_PTR(ret);
+	}
+
+	mutex_lock(&fv_fabric_mutex);
+	list_add_tail(&tpg->node, &fv_tpg_list);
+	mutex_unlock(&fv_fabric_mutex);
+	return &tpg->se_tpg;
+}
+
+static void fv_drop_nexus(struct fv_tpg *tpg)
+{
+	lockdep_assert_held(&tpg->lock);
+
+	if (!tpg->sess)
+		return;
+	target_remove_session(tpg->sess);
+	tpg->sess = NULL;
+	tpg->nexus_name[0] = '\0';
+}
+
+static void fv_drop_tpg(struct se_portal_group *se_tpg)
+{
+	struct fv_tpg *tpg = to_fv_tpg(se_tpg);
+
+	mutex_lock(&fv_fabric_mutex);
+	list_del(&tpg->node);
+	mutex_unlock(&fv_fabric_mutex);
+
+	/* configfs refuses the rmdir while a device pins this group. */
+	mutex_lock(&tpg->lock);
+	WARN_ON_ONCE(tpg->owner);
+	fv_drop_nexus(tpg);
+	mutex_unlock(&tpg->lock);
+
+	core_tpg_deregister(se_tpg);
+	kfree(tpg);
+}
+
+static int fv_port_link(struct se_portal_group *se_tpg, struct se_lun *lun)
+{
+	struct fv_tpg *tpg = to_fv_tpg(se_tpg);
+
+	mutex_lock(&tpg->lock);
+	tpg->nr_luns++;
+	mutex_unlock(&tpg->lock);
+	return 0;
+}
+
+static void fv_port_unlink(struct se_portal_group *se_tpg, struct se_lun *lun)
+{
+	struct fv_tpg *tpg = to_fv_tpg(se_tpg);
+
+	mutex_lock(&tpg->lock);
+	tpg->nr_luns--;
+	mutex_unlock(&tpg->lock);
+}
+
+static ssize_t fv_tpg_nexus_show(struct config_item *item, char *page)
+{
+	struct fv_tpg *tpg = to_fv_tpg(to_tpg(item));
+	ssize_t ret;
+
+	mutex_lock(&tpg->lock);
+	ret = sysfs_emit(page, "%s\n", tpg->sess ? tpg->nexus_name : "");
+	mutex_unlock(&tpg->lock);
+	return ret;
+}
+
+static ssize_t fv_tpg_nexus_store(struct config_item *item, const char *page,
+				  size_t count)
+{
+	struct fv_tpg *tpg = to_fv_tpg(to_tpg(item));
+	char name[FV_NAMELEN];
+	struct se_session *sess;
+	u8 proto_id;
+	int ret = 0;
+
+	if (count >= FV_NAMELEN) {
+		pr_err("nexus name longer than %d bytes\n", FV_NAMELEN - 1);
+		return -EINVAL;
+	}
+	strscpy(name, page, sizeof(name));
+	strim(name);
+
+	mutex_lock(&tpg->lock);
+	if (!strcmp(name, "NULL") || !name[0]) {
+		if (tpg->owner)
+			ret = -EBUSY;
+		else if (!tpg->sess)
+			ret = -ENODEV;
+		else
+			fv_drop_nexus(tpg);
+		goto out;
+	}
+
+	if (fv_parse_wwn(name, &proto_id) || proto_id != tpg->tport->proto_id) {
+		pr_err("nexus \"%s\" must use the target's naa./fc./iqn. prefix\n",
+		       name);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (tpg->sess) {
+		ret = -EEXIST;
+		goto out;
+	}
+
+	sess = target_setup_session(&tpg->se_tpg, 0, 0,
+				    TARGET_PROT_DIN_PASS | TARGET_PROT_DOUT_PASS,
+				    name, tpg, NULL);
+	if (IS_ERR(sess)) {
+		ret = PTR_ERR(sess);
+		goto out;
+	}
+	tpg->sess = sess;
+	strscpy(tpg->nexus_name, name, sizeof(tpg->nexus_name));
+out:
+	mutex_unlock(&tpg->lock);
+	return ret ? ret : count;
+}
+
+CONFIGFS_ATTR(fv_tpg_, nexus);
+
+static struct configfs_attribute *fv_tpg_attrs[] = {
+	&fv_tpg_attr_nexus,
+	NULL,
+};
+
+static ssize_t fv_wwn_version_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "fastvhost %s\n", FV_VERSION);
+}
+
+CONFIGFS_ATTR_RO(fv_wwn_, version);
+
+static struct configfs_attribute *fv_wwn_attrs[] = {
+	&fv_wwn_attr_version,
+	NULL,
+};
+
+int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs)
+{
+	struct fv_tpg *tpg;
+	int n = 0, ret;
+
+	mutex_lock(&fv_fabric_mutex);
+	list_for_each_entry(tpg, &fv_tpg_list, node) {
+		if (strcmp(tpg->tport->name, wwpn))
+			continue;
+
+		mutex_lock(&tpg->lock);
+		if (!tpg->sess) {
+			mutex_unlock(&tpg->lock);
+			continue;
+		}
+		if (tpg->owner) {
+			mutex_unlock(&tpg->lock);
+			ret = -EBUSY;
+			goto err_undo;
+		}
+		ret = target_depend_item(&tpg->se_tpg.tpg_group.cg_item);
+		if (ret) {
+			mutex_unlock(&tpg->lock);
+			goto err_undo;
+		}
+		tpg->owner = owner;
+		mutex_unlock(&tpg->lock);
+
+		tpgs[tpg->tag] = tpg;
+		n++;
+	}
+	mutex_unlock(&fv_fabric_mutex);
+	return n ? n : -ENOENT;
+
+err_undo:
+	mutex_unlock(&fv_fabric_mutex);
+	fv_fabric_detach(owner, tpgs);
+	return ret;
+}
+
+void fv_fabric_detach(void *owner, struct fv_tpg **tpgs)
+{
+	struct fv_tpg *tpg;
+	int i;
+
+	for (i = 0; i < FV_MAX_TPGT; i++) {
+		tpg = tpgs[i];
+		if (!tpg)
+			continue;
+		tpgs[i] = NULL;
+
+		mutex_lock(&tpg->lock);
+		WARN_ON_ONCE(tpg->owner != owner);
+		tpg->owner = NULL;
+		mutex_unlock(&tpg->lock);
+		target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
+	}
+}
+
+const struct target_core_fabric_ops fv_fabric_ops = {
+	.module				= THIS_MODULE,
+	.fabric_name			= "fastvhost",
+	.max_data_sg_nents		= FV_MAX_DATA_SG,
+	.tpg_get_wwn			= fv_tpg_get_wwn,
+	.tpg_get_tag			= fv_tpg_get_tag,
+	.tpg_check_demo_mode		= fv_tpg_yes,
+	.tpg_check_demo_mode_cache	= fv_tpg_yes,
+	.tpg_check_demo_mode_write_protect = fv_tpg_no,
+	.tpg_check_prod_mode_write_protect = fv_tpg_no,
+	.tpg_check_prot_fabric_only	= fv_tpg_no,
+	.tpg_get_inst_index		= fv_tpg_inst_index,
+	.sess_get_index			= fv_sess_get_index,
+	.check_stop_free		= fv_check_stop_free,
+	.release_cmd			= fv_cmd_release,
+	.write_pending			= fv_write_pending,
+	.set_default_node_attributes	= fv_set_default_node_attrs,
+	.get_cmd_state			= fv_get_cmd_state,
+	.queue_data_in			= fv_cmd_queue_status,
+	.queue_status			= fv_cmd_queue_status,
+	.queue_tm_rsp			= fv_tmf_queue_rsp,
+	.aborted_task			= fv_cmd_aborted,
+	.fabric_make_wwn		= fv_make_tport,
+	.fabric_drop_wwn		= fv_drop_tport,
+	.fabric_make_tpg		= fv_make_tpg,
+	.fabric_drop_tpg		= fv_drop_tpg,
+	.fabric_post_link		= fv_port_link,
+	.fabric_pre_unlink		= fv_port_unlink,
+	.tfc_wwn_attrs			= fv_wwn_attrs,
+	.tfc_tpg_base_attrs		= fv_tpg_attrs,
+	FV_FABRIC_SUBMIT_OPS
+};
+
+int fv_fabric_init(void)
+{
+	return target_register_template(&fv_fabric_ops);
+}
+
+void fv_fabric_exit(void)
+{
+	target_unregister_template(&fv_fabric_ops);
+}

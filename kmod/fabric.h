@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The LIO side of fastvhost: target ports (WWNs), portal groups and the
+ * I_T nexus, and how a vhost device attaches to them.
+ */
+#ifndef _FV_FABRIC_H
+#define _FV_FABRIC_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <target/target_core_base.h>
+#include <target/target_core_fabric.h>
+
+#define FV_NAMELEN	256	/* matches stock vhost and struct vhost_scsi_target */
+#define FV_MAX_TPGT	256	/* tpgt_N with N < 256, as lun[1] addresses it */
+#define FV_MAX_DATA_SG	2048	/* scatterlist entries LIO may hand one command */
+
+struct fv_tport {
+	u8 proto_id;			/* SCSI_PROTOCOL_SAS, _FCP or _ISCSI */
+	char name[FV_NAMELEN];		/* "naa.6001405...", as written in configfs */
+	struct se_wwn se_wwn;
+};
+
+struct fv_tpg {
+	struct se_portal_group se_tpg;
+	struct fv_tport *tport;
+	u16 tag;
+
+	/* Protects everything below. */
+	struct mutex lock;
+	struct se_session *sess;	/* the I_T nexus; NULL until "nexus" is written */
+	char nexus_name[FV_NAMELEN];
+	void *owner;			/* attached vhost device, NULL when free */
+	unsigned int nr_luns;
+
+	struct list_head node;		/* on fv_tpg_list, under fv_fabric_mutex */
+};
+
+static inline struct fv_tpg *to_fv_tpg(struct se_portal_group *se_tpg)
+{
+	return container_of(se_tpg, struct fv_tpg, se_tpg);
+}
+
+int fv_fabric_init(void);
+void fv_fabric_exit(void);
+
+/*
+ * Attach @owner to every TPG under target port @wwpn that has a nexus:
+ * each is pinned in configfs (target_depend_item) and stored in
+ * tpgs[tag]; @tpgs has FV_MAX_TPGT slots.  Returns the number of TPGs
+ * attached, -ENOENT when the port does not exist or has no nexus, -EBUSY
+ * when another device holds one of them.  Nothing is held on error.
+ */
+int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs);
+/* Undo fv_fabric_attach(); clears tpgs[]. */
+void fv_fabric_detach(void *owner, struct fv_tpg **tpgs);
+
+/*
+ * Data-path callbacks that LIO reaches through our fabric ops; implemented
+ * by the vhost side (io.c, ctl.c).
+ */
+void fv_cmd_release(struct se_cmd *se_cmd);
+int fv_cmd_queue_status(struct se_cmd *se_cmd);
+void fv_tmf_queue_rsp(struct se_cmd *se_cmd);
+void fv_cmd_aborted(struct se_cmd *se_cmd);
+
+extern const struct target_core_fabric_ops fv_fabric_ops;
+
+#endif /* _FV_FABRIC_H */
