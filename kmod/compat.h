@@ -6,13 +6,8 @@
 #ifndef _FV_COMPAT_H
 #define _FV_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/eventfd.h>
 #include <target/target_core_fabric.h>
-
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
-#error "fastvhost needs Linux 6.1 or newer"
-#endif
 
 /* 6.8 dropped the counter argument of eventfd_signal(). */
 #ifdef FV_HAVE_EVENTFD_SIGNAL_NOCOUNT

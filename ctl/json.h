@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FVCTL_JSON_H
+#define _FVCTL_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A small streaming JSON writer: objects, arrays, strings, numbers. */
+struct json {
+	FILE *f;
+	int depth;
+	bool first[32];
+};
+
+void json_init(struct json *j, FILE *f);
+void json_obj_open(struct json *j, const char *key);
+void json_obj_close(struct json *j);
+void json_arr_open(struct json *j, const char *key);
+void json_arr_close(struct json *j);
+void json_str(struct json *j, const char *key, const char *val);
+void json_uint(struct json *j, const char *key, uint64_t val);
+void json_int(struct json *j, const char *key, int64_t val);
+void json_bool(struct json *j, const char *key, bool val);
+void json_null(struct json *j, const char *key);
+
+#endif
