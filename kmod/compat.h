@@ -6,7 +6,9 @@
 #ifndef _FV_COMPAT_H
 #define _FV_COMPAT_H
 
+#include <linux/blkdev.h>
 #include <linux/eventfd.h>
+#include <linux/file.h>
 #include <target/target_core_fabric.h>
 
 /* 6.8 dropped the counter argument of eventfd_signal(). */
@@ -27,6 +29,48 @@
 	.default_submit_type = TARGET_DIRECT_SUBMIT,
 #else
 #define FV_FABRIC_SUBMIT_OPS
+#endif
+
+/* 6.10 made target_submit() return an error; we have nothing to add. */
+#ifdef FV_HAVE_TARGET_SUBMIT_INT
+#define fv_target_submit(se_cmd)	((void)target_submit(se_cmd))
+#else
+#define fv_target_submit(se_cmd)	target_submit(se_cmd)
+#endif
+
+/* 6.9 opens block devices as files; 6.1 hands out the block_device. */
+#ifdef FV_HAVE_BDEV_FILE_OPEN
+struct fv_bdev_handle {
+	struct file *file;
+};
+
+static inline struct block_device *fv_bdev_open(dev_t devt, struct fv_bdev_handle *h)
+{
+	h->file = bdev_file_open_by_dev(devt, BLK_OPEN_READ, NULL, NULL);
+	if (IS_ERR(h->file))
+		return ERR_CAST(h->file);
+	return file_bdev(h->file);
+}
+
+static inline void fv_bdev_close(struct fv_bdev_handle *h)
+{
+	fput(h->file);
+}
+#else
+struct fv_bdev_handle {
+	struct block_device *bdev;
+};
+
+static inline struct block_device *fv_bdev_open(dev_t devt, struct fv_bdev_handle *h)
+{
+	h->bdev = blkdev_get_by_dev(devt, FMODE_READ, NULL);
+	return h->bdev;
+}
+
+static inline void fv_bdev_close(struct fv_bdev_handle *h)
+{
+	blkdev_put(h->bdev, FMODE_READ);
+}
 #endif
 
 #endif /* _FV_COMPAT_H */

@@ -3,9 +3,9 @@
  * LIO fabric "fastvhost": target ports, portal groups, the I_T nexus, and
  * attaching a vhost device to them.
  *
- * Lock order: fv_fabric_mutex -> tpg->lock.  configfs callbacks take
- * tpg->lock alone; fv_fabric_attach() is reached from the device ioctl with
- * the device mutex held above both.
+ * Lock order: fv_fabric_mutex -> tpg->lock.  fv_fabric_attach() and
+ * fv_fabric_detach() are reached from the device ioctls with the device
+ * mutex held above both.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -16,10 +16,24 @@
 #include <target/target_core_fabric.h>
 
 #include "fabric.h"
+#include "netlink.h"
 #include "compat.h"
 
-static DEFINE_MUTEX(fv_fabric_mutex);
-static LIST_HEAD(fv_tpg_list);
+DEFINE_MUTEX(fv_fabric_mutex);	/* the configuration lock, see fabric.h */
+LIST_HEAD(fv_tport_list);
+LIST_HEAD(fv_tpg_list);
+unsigned int fv_fabric_gen;
+
+struct fv_tport *fv_tport_find(const char *name)
+{
+	struct fv_tport *tport;
+
+	lockdep_assert_held(&fv_fabric_mutex);
+	list_for_each_entry(tport, &fv_tport_list, node)
+		if (!strcmp(tport->name, name))
+			return tport;
+	return NULL;
+}
 
 static char *fv_tpg_get_wwn(struct se_portal_group *se_tpg)
 {
@@ -108,12 +122,27 @@ static struct se_wwn *fv_make_tport(struct target_fabric_configfs *tf,
 		return ERR_PTR(-ENOMEM);
 	tport->proto_id = proto_id;
 	strscpy(tport->name, name, sizeof(tport->name));
+	tport->cfg.node = NUMA_NO_NODE;
+	tport->cfg.node_auto = true;
+	tport->cfg.poll_max_ns = FV_POLL_MAX_NS_DEFAULT;
+	memset(tport->cfg.map, FV_CFG_NO_WORKER, sizeof(tport->cfg.map));
+
+	mutex_lock(&fv_fabric_mutex);
+	list_add_tail(&tport->node, &fv_tport_list);
+	fv_fabric_gen++;
+	mutex_unlock(&fv_fabric_mutex);
 	return &tport->se_wwn;
 }
 
 static void fv_drop_tport(struct se_wwn *wwn)
 {
-	kfree(container_of(wwn, struct fv_tport, se_wwn));
+	struct fv_tport *tport = container_of(wwn, struct fv_tport, se_wwn);
+
+	mutex_lock(&fv_fabric_mutex);
+	list_del(&tport->node);
+	fv_fabric_gen++;
+	mutex_unlock(&fv_fabric_mutex);
+	kfree(tport);
 }
 
 static struct se_portal_group *fv_make_tpg(struct se_wwn *wwn, const char *name)
@@ -146,6 +175,7 @@ static struct se_portal_group *fv_make_tpg(struct se_wwn *wwn, const char *name)
 
 	mutex_lock(&fv_fabric_mutex);
 	list_add_tail(&tpg->node, &fv_tpg_list);
+	fv_fabric_gen++;
 	mutex_unlock(&fv_fabric_mutex);
 	return &tpg->se_tpg;
 }
@@ -167,6 +197,7 @@ static void fv_drop_tpg(struct se_portal_group *se_tpg)
 
 	mutex_lock(&fv_fabric_mutex);
 	list_del(&tpg->node);
+	fv_fabric_gen++;
 	mutex_unlock(&fv_fabric_mutex);
 
 	/* configfs refuses the rmdir while a device pins this group. */
@@ -183,9 +214,13 @@ static int fv_port_link(struct se_portal_group *se_tpg, struct se_lun *lun)
 {
 	struct fv_tpg *tpg = to_fv_tpg(se_tpg);
 
+	mutex_lock(&fv_fabric_mutex);
 	mutex_lock(&tpg->lock);
 	tpg->nr_luns++;
 	mutex_unlock(&tpg->lock);
+	fv_fabric_gen++;
+	fv_nl_notify_lun(tpg, lun, FASTVHOST_CMD_LUN_ADD_NTF);
+	mutex_unlock(&fv_fabric_mutex);
 	return 0;
 }
 
@@ -193,9 +228,13 @@ static void fv_port_unlink(struct se_portal_group *se_tpg, struct se_lun *lun)
 {
 	struct fv_tpg *tpg = to_fv_tpg(se_tpg);
 
+	mutex_lock(&fv_fabric_mutex);
 	mutex_lock(&tpg->lock);
 	tpg->nr_luns--;
 	mutex_unlock(&tpg->lock);
+	fv_fabric_gen++;
+	fv_nl_notify_lun(tpg, lun, FASTVHOST_CMD_LUN_DEL_NTF);
+	mutex_unlock(&fv_fabric_mutex);
 }
 
 static ssize_t fv_tpg_nexus_show(struct config_item *item, char *page)
@@ -225,7 +264,9 @@ static ssize_t fv_tpg_nexus_store(struct config_item *item, const char *page,
 	strscpy(name, page, sizeof(name));
 	strim(name);
 
+	mutex_lock(&fv_fabric_mutex);
 	mutex_lock(&tpg->lock);
+	fv_fabric_gen++;
 	if (!strcmp(name, "NULL") || !name[0]) {
 		if (tpg->owner)
 			ret = -EBUSY;
@@ -258,6 +299,7 @@ static ssize_t fv_tpg_nexus_store(struct config_item *item, const char *page,
 	strscpy(tpg->nexus_name, name, sizeof(tpg->nexus_name));
 out:
 	mutex_unlock(&tpg->lock);
+	mutex_unlock(&fv_fabric_mutex);
 	return ret ? ret : count;
 }
 
@@ -280,51 +322,12 @@ static struct configfs_attribute *fv_wwn_attrs[] = {
 	NULL,
 };
 
-int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs)
-{
-	struct fv_tpg *tpg;
-	int n = 0, ret;
-
-	mutex_lock(&fv_fabric_mutex);
-	list_for_each_entry(tpg, &fv_tpg_list, node) {
-		if (strcmp(tpg->tport->name, wwpn))
-			continue;
-
-		mutex_lock(&tpg->lock);
-		if (!tpg->sess) {
-			mutex_unlock(&tpg->lock);
-			continue;
-		}
-		if (tpg->owner) {
-			mutex_unlock(&tpg->lock);
-			ret = -EBUSY;
-			goto err_undo;
-		}
-		ret = target_depend_item(&tpg->se_tpg.tpg_group.cg_item);
-		if (ret) {
-			mutex_unlock(&tpg->lock);
-			goto err_undo;
-		}
-		tpg->owner = owner;
-		mutex_unlock(&tpg->lock);
-
-		tpgs[tpg->tag] = tpg;
-		n++;
-	}
-	mutex_unlock(&fv_fabric_mutex);
-	return n ? n : -ENOENT;
-
-err_undo:
-	mutex_unlock(&fv_fabric_mutex);
-	fv_fabric_detach(owner, tpgs);
-	return ret;
-}
-
-void fv_fabric_detach(void *owner, struct fv_tpg **tpgs)
+static void detach_tpgs(void *owner, struct fv_tpg **tpgs)
 {
 	struct fv_tpg *tpg;
 	int i;
 
+	lockdep_assert_held(&fv_fabric_mutex);
 	for (i = 0; i < FV_MAX_TPGT; i++) {
 		tpg = tpgs[i];
 		if (!tpg)
@@ -337,6 +340,79 @@ void fv_fabric_detach(void *owner, struct fv_tpg **tpgs)
 		mutex_unlock(&tpg->lock);
 		target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
 	}
+}
+
+int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs)
+{
+	struct fv_tport *tport;
+	struct fv_tpg *tpg;
+	int n = 0, ret;
+
+	mutex_lock(&fv_fabric_mutex);
+	tport = fv_tport_find(wwpn);
+	if (!tport) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (tport->owner) {
+		ret = -EBUSY;
+		goto out;
+	}
+	list_for_each_entry(tpg, &fv_tpg_list, node) {
+		if (tpg->tport != tport)
+			continue;
+
+		mutex_lock(&tpg->lock);
+		if (!tpg->sess) {
+			mutex_unlock(&tpg->lock);
+			continue;
+		}
+		ret = target_depend_item(&tpg->se_tpg.tpg_group.cg_item);
+		if (ret) {
+			mutex_unlock(&tpg->lock);
+			goto err_undo;
+		}
+		tpg->owner = owner;
+		mutex_unlock(&tpg->lock);
+
+		tpgs[tpg->tag] = tpg;
+		n++;
+	}
+	if (!n) {
+		ret = -ENOENT;
+		goto out;
+	}
+	tport->owner = owner;
+	tport->owner_pid = task_tgid_nr(current);
+	fv_fabric_gen++;
+	fv_nl_notify_owner(tport, FASTVHOST_CMD_ATTACH_NTF);
+	mutex_unlock(&fv_fabric_mutex);
+	return n;
+
+err_undo:
+	detach_tpgs(owner, tpgs);
+out:
+	mutex_unlock(&fv_fabric_mutex);
+	return ret;
+}
+
+void fv_fabric_detach(void *owner, struct fv_tpg **tpgs)
+{
+	struct fv_tport *tport = NULL;
+	int i;
+
+	mutex_lock(&fv_fabric_mutex);
+	for (i = 0; i < FV_MAX_TPGT && !tport; i++)
+		if (tpgs[i])
+			tport = tpgs[i]->tport;
+	detach_tpgs(owner, tpgs);
+	if (tport && tport->owner == owner) {
+		fv_nl_notify_owner(tport, FASTVHOST_CMD_DETACH_NTF);
+		tport->owner = NULL;
+		tport->owner_pid = 0;
+		fv_fabric_gen++;
+	}
+	mutex_unlock(&fv_fabric_mutex);
 }
 
 const struct target_core_fabric_ops fv_fabric_ops = {

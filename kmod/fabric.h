@@ -10,15 +10,41 @@
 #include <linux/mutex.h>
 #include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
+#include <linux/fastvhost.h>
 
 #define FV_NAMELEN	256	/* matches stock vhost and struct vhost_scsi_target */
 #define FV_MAX_TPGT	256	/* tpgt_N with N < 256, as lun[1] addresses it */
 #define FV_MAX_DATA_SG	2048	/* scatterlist entries LIO may hand one command */
 
+#define FV_CFG_MAX_VQS	130	/* control, event and 128 request queues */
+#define FV_CFG_NO_WORKER	0xff
+#define FV_POLL_MAX_NS_DEFAULT	32000	/* as QEMU's IOThread poll-max-ns */
+
+/*
+ * Placement and polling of a target, set over netlink and kept with the
+ * target port so that it outlives the guests attached to it.
+ */
+struct fv_target_cfg {
+	int node;			/* NUMA_NO_NODE: any */
+	bool node_auto;			/* resolve the node from the LUNs' storage */
+	char cpus[FASTVHOST_CPUS_LEN];	/* CPU list as given; "" for all */
+	u32 workers;			/* 0: one per request queue */
+	u8 map[FV_CFG_MAX_VQS];		/* queue -> worker, or FV_CFG_NO_WORKER */
+	u32 poll_max_ns;
+	u32 poll_grow;
+	u32 poll_shrink;
+};
+
 struct fv_tport {
 	u8 proto_id;			/* SCSI_PROTOCOL_SAS, _FCP or _ISCSI */
 	char name[FV_NAMELEN];		/* "naa.6001405...", as written in configfs */
 	struct se_wwn se_wwn;
+
+	/* Under fv_fabric_mutex. */
+	struct list_head node;		/* on fv_tport_list */
+	struct fv_target_cfg cfg;
+	void *owner;			/* the attached device, NULL if none */
+	pid_t owner_pid;
 };
 
 struct fv_tpg {
@@ -40,6 +66,19 @@ static inline struct fv_tpg *to_fv_tpg(struct se_portal_group *se_tpg)
 {
 	return container_of(se_tpg, struct fv_tpg, se_tpg);
 }
+
+/*
+ * fv_fabric_mutex is the configuration lock: configfs callbacks, netlink and
+ * attach/detach take it; the data path never does.  It protects the two
+ * lists, each tport's cfg and owner fields, and fv_fabric_gen (bumped on
+ * every change, for consistent netlink dumps).
+ */
+extern struct mutex fv_fabric_mutex;
+extern struct list_head fv_tport_list;
+extern struct list_head fv_tpg_list;
+extern unsigned int fv_fabric_gen;
+
+struct fv_tport *fv_tport_find(const char *name);
 
 int fv_fabric_init(void);
 void fv_fabric_exit(void);

@@ -3,9 +3,11 @@
  * fastvhost: an in-kernel vhost-scsi target on LIO backstores.
  */
 #include <linux/module.h>
+#include <net/genetlink.h>
 
 #include "fabric.h"
 #include "fastvhost.h"
+#include "netlink.h"
 
 static int __init fv_init(void)
 {
@@ -17,10 +19,15 @@ static int __init fv_init(void)
 	ret = fv_dev_init();
 	if (ret)
 		goto err_dev;
+	ret = fv_nl_init();
+	if (ret)
+		goto err_nl;
 
 	pr_info("version %s loaded\n", FV_VERSION);
 	return 0;
 
+err_nl:
+	fv_dev_exit();
 err_dev:
 	fv_fabric_exit();
 err_fabric:
@@ -29,6 +36,7 @@ err_fabric:
 
 static void __exit fv_exit(void)
 {
+	fv_nl_exit();
 	fv_dev_exit();
 	fv_fabric_exit();
 }
@@ -40,3 +48,4 @@ MODULE_DESCRIPTION("In-kernel vhost-scsi target for LIO backstores");
 MODULE_AUTHOR("The fastvhost authors");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(FV_VERSION);
+MODULE_ALIAS_GENL_FAMILY(FASTVHOST_FAMILY_NAME);

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/fastvhost: one vhost-scsi device per open file, driven through
+ * the ioctls of include/uapi/linux/vhost.h.
+ *
+ * All ioctls run under dev->mutex.  Apart from the feature and ABI
+ * queries and SET_OWNER itself, they are accepted only from the owner's
+ * address space.  Unknown ioctls get -ENOIOCTLCMD.
+ */
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vhost.h>
+
+#include "fastvhost.h"
+
+static bool is_owner(struct fv_dev *dev)
+{
+	return dev->mm && dev->mm == current->mm;
+}
+
+static long set_owner(struct fv_dev *dev)
+{
+	if (dev->mm)
+		return -EBUSY;
+	dev->mm = get_task_mm(current);
+	if (!dev->mm)
+		return -EINVAL;
+	dev->owner_pid = task_tgid_nr(current);
+	return 0;
+}
+
+static void stop_endpoint(struct fv_dev *dev)
+{
+	lockdep_assert_held(&dev->mutex);
+	if (!dev->running)
+		return;
+	fv_workers_stop(dev);
+	fv_fabric_detach(dev, dev->tpgs);
+	dev->running = false;
+	dev->wwpn[0] = '\0';
+}
+
+/* Back to the state of a freshly opened device. */
+static void reset_owner(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&dev->mutex);
+	stop_endpoint(dev);
+	for (i = 0; i < FV_MAX_VQS; i++)
+		fv_vq_reset(dev->vqs[i]);
+	fv_mem_free(dev->mem);
+	dev->mem = NULL;
+	if (dev->mm)
+		mmput(dev->mm);
+	dev->mm = NULL;
+	dev->owner_pid = 0;
+	dev->features = 0;
+	dev->events_missed = 0;
+}
+
+static long set_features(struct fv_dev *dev, void __user *argp)
+{
+	unsigned int i;
+	u64 features;
+
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (features & ~FV_FEATURES)
+		return -EOPNOTSUPP;
+	dev->features = features;
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		struct fv_vq *vq = dev->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		vq->features = features;
+		mutex_unlock(&vq->mutex);
+	}
+	return 0;
+}
+
+static int get_target(void __user *argp, struct vhost_scsi_target *t)
+{
+	if (copy_from_user(t, argp, sizeof(*t)))
+		return -EFAULT;
+	if (t->reserved)
+		return -EOPNOTSUPP;
+	if (t->abi_version < 0 || t->abi_version > VHOST_SCSI_ABI_VERSION ||
+	    t->vhost_tpgt >= FV_MAX_TPGT ||
+	    strnlen(t->vhost_wwpn, sizeof(t->vhost_wwpn)) ==
+	    sizeof(t->vhost_wwpn))
+		return -EINVAL;
+	return 0;
+}
+
+static long set_endpoint(struct fv_dev *dev, void __user *argp)
+{
+	struct vhost_scsi_target t;
+	unsigned int i, nio = 0;
+	int ret;
+
+	ret = get_target(argp, &t);
+	if (ret)
+		return ret;
+	if (dev->running)
+		return -EEXIST;
+	if (!dev->mem)
+		return -EINVAL;
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		struct fv_vq *vq = dev->vqs[i];
+		bool ok;
+
+		mutex_lock(&vq->mutex);
+		ok = !vq->num || fv_vq_ready(vq);
+		if (vq->num && i >= FV_NR_FIXED_VQS)
+			nio++;
+		mutex_unlock(&vq->mutex);
+		if (!ok)
+			return -EFAULT;
+	}
+	if (!nio)
+		return -EINVAL;
+
+	ret = fv_fabric_attach(dev, t.vhost_wwpn, dev->tpgs);
+	if (ret < 0)
+		return ret;
+	ret = fv_workers_start(dev);
+	if (ret) {
+		fv_fabric_detach(dev, dev->tpgs);
+		return ret;
+	}
+	strscpy(dev->wwpn, t.vhost_wwpn, sizeof(dev->wwpn));
+	dev->running = true;
+	return 0;
+}
+
+static long clear_endpoint(struct fv_dev *dev, void __user *argp)
+{
+	struct vhost_scsi_target t;
+	int ret;
+
+	ret = get_target(argp, &t);
+	if (ret)
+		return ret;
+	if (!dev->running)
+		return 0;
+	if (strcmp(t.vhost_wwpn, dev->wwpn))
+		return -EINVAL;
+	stop_endpoint(dev);
+	return 0;
+}
+
+static long events_missed(struct fv_dev *dev, unsigned int ioctl,
+			  u32 __user *argp)
+{
+	struct fv_vq *evt = dev->vqs[FV_EVT_VQ];
+	long ret = 0;
+	u32 v;
+
+	if (ioctl == VHOST_SCSI_SET_EVENTS_MISSED && get_user(v, argp))
+		return -EFAULT;
+	mutex_lock(&evt->mutex);
+	if (ioctl == VHOST_SCSI_SET_EVENTS_MISSED)
+		dev->events_missed = v;
+	else
+		v = dev->events_missed;
+	mutex_unlock(&evt->mutex);
+	if (ioctl == VHOST_SCSI_GET_EVENTS_MISSED)
+		ret = put_user(v, argp);
+	else if (v && dev->running)
+		fv_vq_kick(evt);
+	return ret;
+}
+
+static bool owner_ioctl(unsigned int ioctl)
+{
+	switch (ioctl) {
+	case VHOST_SET_FEATURES:
+	case VHOST_RESET_OWNER:
+	case VHOST_SET_MEM_TABLE:
+	case VHOST_SET_LOG_BASE:
+	case VHOST_SET_LOG_FD:
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_SET_VRING_ERR:
+	case VHOST_SCSI_SET_ENDPOINT:
+	case VHOST_SCSI_CLEAR_ENDPOINT:
+	case VHOST_SCSI_SET_EVENTS_MISSED:
+	case VHOST_SCSI_GET_EVENTS_MISSED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static long owner_ioctl_locked(struct fv_dev *dev, unsigned int ioctl,
+			       void __user *argp)
+{
+	switch (ioctl) {
+	case VHOST_SET_FEATURES:
+		return set_features(dev, argp);
+	case VHOST_RESET_OWNER:
+		reset_owner(dev);
+		return 0;
+	case VHOST_SET_MEM_TABLE:
+		return fv_mem_set(dev, argp);
+	case VHOST_SET_LOG_BASE:
+	case VHOST_SET_LOG_FD:
+		return -EOPNOTSUPP;	/* no migration, no VHOST_F_LOG_ALL */
+	case VHOST_SCSI_SET_ENDPOINT:
+		return set_endpoint(dev, argp);
+	case VHOST_SCSI_CLEAR_ENDPOINT:
+		return clear_endpoint(dev, argp);
+	case VHOST_SCSI_SET_EVENTS_MISSED:
+	case VHOST_SCSI_GET_EVENTS_MISSED:
+		return events_missed(dev, ioctl, argp);
+	default:
+		return fv_vq_ioctl(dev, ioctl, argp);
+	}
+}
+
+static long fv_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
+{
+	struct fv_dev *dev = f->private_data;
+	void __user *argp = (void __user *)arg;
+	u64 features;
+	long ret;
+
+	switch (ioctl) {
+	case VHOST_GET_FEATURES:
+		features = FV_FEATURES;
+		return copy_to_user(argp, &features, sizeof(features)) ?
+			-EFAULT : 0;
+	case VHOST_GET_BACKEND_FEATURES:
+		features = 0;
+		return copy_to_user(argp, &features, sizeof(features)) ?
+			-EFAULT : 0;
+	case VHOST_SET_BACKEND_FEATURES:
+		if (copy_from_user(&features, argp, sizeof(features)))
+			return -EFAULT;
+		return features ? -EOPNOTSUPP : 0;
+	case VHOST_SCSI_GET_ABI_VERSION:
+		return put_user(VHOST_SCSI_ABI_VERSION, (int __user *)argp);
+	case VHOST_SET_OWNER:
+		mutex_lock(&dev->mutex);
+		ret = set_owner(dev);
+		mutex_unlock(&dev->mutex);
+		return ret;
+	}
+	if (!owner_ioctl(ioctl))
+		return -ENOIOCTLCMD;
+
+	mutex_lock(&dev->mutex);
+	if (is_owner(dev))
+		ret = owner_ioctl_locked(dev, ioctl, argp);
+	else
+		ret = -EPERM;
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+static int fv_open(struct inode *inode, struct file *f)
+{
+	struct fv_dev *dev;
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	if (!zalloc_cpumask_var(&dev->place.cpus, GFP_KERNEL))
+		goto err_dev;
+	mutex_init(&dev->mutex);
+	init_waitqueue_head(&dev->drain_wq);
+	atomic_set(&dev->tmf_inflight, 0);
+	dev->place.node = NUMA_NO_NODE;
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		ret = fv_vq_alloc(dev, i, &dev->vqs[i]);
+		if (ret)
+			goto err_vqs;
+	}
+	f->private_data = dev;
+	return 0;
+
+err_vqs:
+	while (i--)
+		fv_vq_free(dev->vqs[i]);
+	free_cpumask_var(dev->place.cpus);
+err_dev:
+	kfree(dev);
+	return ret;
+}
+
+static int fv_release(struct inode *inode, struct file *f)
+{
+	struct fv_dev *dev = f->private_data;
+	unsigned int i;
+
+	mutex_lock(&dev->mutex);
+	reset_owner(dev);
+	mutex_unlock(&dev->mutex);
+	for (i = 0; i < FV_MAX_VQS; i++)
+		fv_vq_free(dev->vqs[i]);
+	kfree(dev->place.map);
+	free_cpumask_var(dev->place.cpus);
+	kfree(dev);
+	return 0;
+}
+
+/*
+ * Where this device's workers run: @node (NUMA_NO_NODE for anywhere),
+ * @cpus (NULL or empty for the node's CPUs), @nr_workers (0 for one per
+ * request queue) and @map (NULL for the default, else FV_MAX_VQS worker
+ * numbers below @nr_workers or FV_CFG_NO_WORKER for the default).  CPUs
+ * apply at once to running workers, the rest at the next SET_ENDPOINT.
+ * For the control plane (netlink).
+ */
+int fv_dev_set_placement(struct fv_dev *dev, int node,
+			 const struct cpumask *cpus, unsigned int nr_workers,
+			 const u8 *map)
+{
+	u8 *copy = NULL;
+	unsigned int i;
+
+	if (node != NUMA_NO_NODE &&
+	    (node < 0 || node >= nr_node_ids || !node_online(node)))
+		return -EINVAL;
+	if (cpus && !cpumask_empty(cpus) &&
+	    !cpumask_intersects(cpus, cpu_online_mask))
+		return -EINVAL;
+	if (nr_workers > FV_MAX_VQS || (map && !nr_workers))
+		return -EINVAL;
+	if (map) {
+		for (i = 0; i < FV_MAX_VQS; i++)
+			if (map[i] >= nr_workers && map[i] != FV_CFG_NO_WORKER)
+				return -EINVAL;
+		copy = kmemdup(map, FV_MAX_VQS, GFP_KERNEL);
+		if (!copy)
+			return -ENOMEM;
+	}
+
+	mutex_lock(&dev->mutex);
+	dev->place.node = node;
+	if (cpus)
+		cpumask_copy(dev->place.cpus, cpus);
+	else
+		cpumask_clear(dev->place.cpus);
+	dev->place.nr_workers = nr_workers;
+	swap(dev->place.map, copy);
+	if (dev->running)
+		fv_workers_set_cpus(dev);
+	mutex_unlock(&dev->mutex);
+	kfree(copy);
+	return 0;
+}
+
+static const struct file_operations fv_fops = {
+	.owner		= THIS_MODULE,
+	.open		= fv_open,
+	.release	= fv_release,
+	.unlocked_ioctl	= fv_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice fv_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "fastvhost",
+	.fops	= &fv_fops,
+	.mode	= 0600,
+};
+
+/* TMF completions and submissions for backstores that block. */
+struct workqueue_struct *fv_wq;
+
+int fv_dev_init(void)
+{
+	int ret;
+
+	fv_wq = alloc_workqueue("fastvhost", WQ_UNBOUND, 0);
+	if (!fv_wq)
+		return -ENOMEM;
+	ret = misc_register(&fv_misc);
+	if (ret)
+		goto err_wq;
+	return 0;
+
+err_wq:
+	destroy_workqueue(fv_wq);
+	return ret;
+}
+
+void fv_dev_exit(void)
+{
+	misc_deregister(&fv_misc);
+	destroy_workqueue(fv_wq);
+}

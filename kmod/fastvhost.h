@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The vhost device side of fastvhost: devices, virtqueues, workers and the
+ * commands they carry to LIO.
+ *
+ * Lock order:
+ *   dev->mutex -> fv_fabric_mutex -> tpg->lock -> vq->mutex
+ *
+ * dev->mutex serialises the ioctls (configuration).  vq->mutex protects a
+ * virtqueue's ring state; the worker serving the queue takes it while it
+ * reads requests or writes completions, and the ioctls take it to change
+ * the ring.  The data path takes no other sleeping lock.  LIO callbacks
+ * (release_cmd and friends) take no lock at all: they push the command on
+ * the queue's llist and wake its worker.
+ *
+ * Lifetime: workers exist only while an endpoint is set.  Every command
+ * counts in vq->inflight until its worker has written the response, and
+ * the endpoint is torn down only after all counts have drained.
+ */
+#ifndef _FV_FASTVHOST_H
+#define _FV_FASTVHOST_H
+
+#include <linux/cpumask.h>
+#include <linux/llist.h>
+#include <linux/mutex.h>
+#include <linux/numa.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/virtio_scsi.h>
+#include <target/target_core_base.h>
+
+#include "fabric.h"
+#include "vq.h"
+
+#define FV_NR_FIXED_VQS	2		/* control and event queues */
+#define FV_MAX_IO_VQS	128		/* request queues */
+#define FV_MAX_VQS	(FV_NR_FIXED_VQS + FV_MAX_IO_VQS)
+static_assert(FV_MAX_VQS == FV_CFG_MAX_VQS);
+#define FV_CTL_VQ	0
+#define FV_EVT_VQ	1
+
+#define FV_MAX_CMDS	1024		/* commands per request queue at most */
+#define FV_SG_INLINE	16		/* scatterlist entries inside a command */
+#define FV_RESP_IOV	4		/* iovecs a response header may span */
+#define FV_WEIGHT	256		/* requests per queue per pass */
+#define FV_MAX_EVENTS	128		/* queued events before "missed" */
+
+#define FV_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
+			 BIT_ULL(VIRTIO_F_ANY_LAYOUT) | \
+			 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) | \
+			 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | \
+			 BIT_ULL(VIRTIO_F_NOTIFY_ON_EMPTY))
+
+struct fv_dev;
+struct fv_worker;
+
+/* Command flags, bits in fv_cmd::flags. */
+enum {
+	FV_CMD_STATUS,		/* LIO queued a status */
+	FV_CMD_ABORTED,		/* LIO aborted the command */
+};
+
+struct fv_cmd {
+	struct se_cmd se_cmd;
+	struct fv_vq *vq;
+	struct llist_node node;		/* on vq->done, then vq->free */
+	unsigned long flags;
+	u16 head;
+	u8 data_dir;			/* enum dma_data_direction */
+	u32 data_len;
+	unsigned int nents;
+	struct scatterlist *sgl;	/* sg or a larger allocation */
+	struct work_struct submit;	/* submission off the worker */
+	unsigned int resp_cnt;
+	struct iovec resp[FV_RESP_IOV];
+	unsigned char sense[TRANSPORT_SENSE_BUFFER];
+	struct scatterlist sg[FV_SG_INLINE];
+};
+
+struct fv_tmf {
+	struct se_cmd se_cmd;
+	struct fv_vq *vq;		/* the control queue; NULL: internal */
+	struct fv_tpg *tpg;
+	struct llist_node node;
+	struct work_struct work;
+	u16 head;
+	u8 response;			/* VIRTIO_SCSI_S_* */
+	unsigned int resp_cnt;
+	struct iovec resp[FV_RESP_IOV];
+	unsigned char sense[TRANSPORT_SENSE_BUFFER];
+};
+
+/*
+ * Where the workers run.  Set through fv_dev_set_placement(); applied at
+ * the next SET_ENDPOINT.  A NULL map gives one worker per request queue,
+ * with the control and event queues on the first.
+ */
+struct fv_placement {
+	int node;			/* NUMA_NO_NODE: anywhere */
+	cpumask_var_t cpus;		/* empty: the node's CPUs */
+	unsigned int nr_workers;	/* 0: one per request queue */
+	u8 *map;			/* vq index -> worker, FV_MAX_VQS */
+};
+
+struct fv_worker {
+	struct task_struct *task;
+	struct fv_dev *dev;
+	unsigned int id;
+	int node;
+	unsigned int nvqs;
+	struct fv_vq **vqs;
+	atomic_long_t flush_req;	/* bumped by flushers */
+	long flush_done;		/* written by the worker */
+	wait_queue_head_t flush_wq;
+};
+
+struct fv_dev {
+	struct mutex mutex;		/* configuration, see above */
+	struct mm_struct *mm;		/* owner's, with a mm_users reference */
+	pid_t owner_pid;		/* for worker names */
+	u64 features;
+	struct fv_mem *mem;
+	bool running;			/* endpoint set */
+	char wwpn[FV_NAMELEN];
+	struct fv_tpg *tpgs[FV_MAX_TPGT];
+
+	unsigned int nr_workers;
+	struct fv_worker **workers;
+	struct fv_placement place;
+
+	atomic_t tmf_inflight;
+	wait_queue_head_t drain_wq;
+	u32 events_missed;		/* under the event queue's mutex */
+	struct fv_vq *vqs[FV_MAX_VQS];
+};
+
+/* dev.c */
+extern struct workqueue_struct *fv_wq;
+int fv_dev_init(void);
+void fv_dev_exit(void);
+int fv_dev_set_placement(struct fv_dev *dev, int node,
+			 const struct cpumask *cpus, unsigned int nr_workers,
+			 const u8 *map);
+
+/* mem.c */
+long fv_mem_set(struct fv_dev *dev, void __user *argp);
+void fv_mem_free(struct fv_mem *mem);
+int fv_mem_translate(const struct fv_mem *mem, u64 gpa, u64 len,
+		     struct iovec *iov, unsigned int max);
+int fv_mem_read(const struct fv_mem *mem, void *dst, u64 gpa, size_t len);
+
+/* worker.c */
+int fv_workers_start(struct fv_dev *dev);
+void fv_workers_stop(struct fv_dev *dev);
+void fv_worker_flush(struct fv_worker *w);
+void fv_workers_flush(struct fv_dev *dev);
+void fv_vq_wake(struct fv_vq *vq);
+void fv_vq_kick(struct fv_vq *vq);
+void fv_vq_done(struct fv_vq *vq, struct llist_node *node);
+void fv_workers_set_cpus(struct fv_dev *dev);
+
+/* io.c */
+int fv_io_pool_alloc(struct fv_vq *vq, int node);
+void fv_io_pool_free(struct fv_vq *vq);
+void fv_io_handle(struct fv_vq *vq);
+void fv_io_complete(struct fv_vq *vq);
+int fv_iov_take(struct iovec **iov, unsigned int *cnt, size_t *skip,
+		size_t len, struct iovec *dst, unsigned int max);
+
+/* ctl.c */
+void fv_ctl_handle(struct fv_vq *vq);
+void fv_ctl_complete(struct fv_vq *vq);
+void fv_evt_handle(struct fv_vq *vq);
+void fv_tmf_release(struct se_cmd *se_cmd);
+
+#endif /* _FV_FASTVHOST_H */

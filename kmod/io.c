@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Request queues: virtio-scsi commands to LIO and back.
+ *
+ * The worker pops a request, pins the guest's data pages into the
+ * command's scatterlist (zero copy) and submits it to LIO, directly or,
+ * for backstores that block in submission, from an unbound workqueue on
+ * the worker's node.  LIO's release_cmd pushes the command on vq->done;
+ * the worker then writes the response, unpins the pages and returns the
+ * command to the queue's pool.  The pool is a stack touched only by the
+ * worker, so it needs no lock.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
+#include <scsi/scsi_common.h>
+#include <scsi/scsi_proto.h>
+#include <target/target_core_backend.h>
+#include <target/target_core_fabric.h>
+
+#include "compat.h"
+#include "fastvhost.h"
+
+#define FV_PIN_BATCH	64	/* pages pinned per call */
+
+struct fv_req {
+	struct virtio_scsi_cmd_req hdr;
+	unsigned int out, in;		/* iovecs in vq->iov */
+	size_t out_len, in_len;
+	unsigned int resp_cnt;
+	struct iovec resp[FV_RESP_IOV];
+};
+
+int fv_io_pool_alloc(struct fv_vq *vq, int node)
+{
+	unsigned int i, nr;
+
+	vq->node = node;
+	vq->iov = kvmalloc_node(FV_IOV_MAX * sizeof(*vq->iov), GFP_KERNEL,
+				node);
+	if (!vq->iov)
+		goto err;
+	if (vq->index < FV_NR_FIXED_VQS)
+		return 0;
+
+	nr = min_t(unsigned int, vq->num, FV_MAX_CMDS);
+	vq->cmds = kvzalloc_node(array_size(nr, sizeof(*vq->cmds)),
+				 GFP_KERNEL, node);
+	vq->free = kvmalloc_node(array_size(nr, sizeof(*vq->free)),
+				 GFP_KERNEL, node);
+	vq->pages = kvmalloc_node(FV_PIN_BATCH * sizeof(*vq->pages),
+				  GFP_KERNEL, node);
+	if (!vq->cmds || !vq->free || !vq->pages)
+		goto err;
+	for (i = 0; i < nr; i++)
+		vq->free[i] = i;
+	vq->nr_cmds = nr;
+	vq->nr_free = nr;
+	return 0;
+
+err:
+	fv_io_pool_free(vq);
+	return -ENOMEM;
+}
+
+void fv_io_pool_free(struct fv_vq *vq)
+{
+	kvfree(vq->iov);
+	kvfree(vq->cmds);
+	kvfree(vq->free);
+	kvfree(vq->pages);
+	vq->iov = NULL;
+	vq->cmds = NULL;
+	vq->free = NULL;
+	vq->pages = NULL;
+	vq->nr_cmds = 0;
+	vq->nr_free = 0;
+}
+
+/*
+ * Step past the first @len bytes of @iov[0..cnt), describing them in @dst
+ * (at most @max entries) unless @dst is NULL.  Returns the number of
+ * entries, or -1 when the bytes are not there or need more than @max.
+ */
+int fv_iov_take(struct iovec **iov, unsigned int *cnt, size_t *skip,
+		size_t len, struct iovec *dst, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (len) {
+		size_t avail, chunk;
+
+		if (!*cnt || (dst && n == max))
+			return -1;
+		avail = (*iov)->iov_len - *skip;
+		chunk = min(avail, len);
+		if (chunk && dst) {
+			dst[n].iov_base = (*iov)->iov_base + *skip;
+			dst[n].iov_len = chunk;
+			n++;
+		}
+		len -= chunk;
+		*skip += chunk;
+		if (*skip == (*iov)->iov_len) {
+			(*iov)++;
+			(*cnt)--;
+			*skip = 0;
+		}
+	}
+	return n;
+}
+
+static void put_pages(struct fv_cmd *cmd)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	/*
+	 * Always dirty: a guest may name a read CDB with device-readable
+	 * buffers, and the backstore then writes them.
+	 */
+	for_each_sg(cmd->sgl, sg, cmd->nents, i)
+		unpin_user_page_range_dirty_lock(sg_page(sg), 1, true);
+	if (cmd->sgl != cmd->sg)
+		kvfree(cmd->sgl);
+	cmd->sgl = NULL;
+	cmd->nents = 0;
+}
+
+static void put_cmd(struct fv_vq *vq, struct fv_cmd *cmd)
+{
+	put_pages(cmd);
+	vq->free[vq->nr_free++] = cmd - vq->cmds;
+	if (atomic_dec_and_test(&vq->inflight))
+		wake_up(&vq->dev->drain_wq);
+}
+
+/* Count pages, allocate the scatterlist and pin the data buffers. */
+static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
+		    unsigned int cnt, size_t skip)
+{
+	unsigned int i, nents = 0, k = 0;
+	int ret;
+
+	for (i = 0; i < cnt; i++) {
+		unsigned long a = (unsigned long)iov[i].iov_base;
+		size_t len = iov[i].iov_len - (i ? 0 : skip);
+
+		if (!i)
+			a += skip;
+		if (!len)
+			continue;
+		nents += DIV_ROUND_UP((a & ~PAGE_MASK) + len, PAGE_SIZE);
+		if (nents > FV_MAX_DATA_SG)
+			return -E2BIG;
+	}
+	if (!nents)
+		return 0;
+
+	if (nents <= FV_SG_INLINE) {
+		cmd->sgl = cmd->sg;
+	} else {
+		cmd->sgl = kvmalloc_array(nents, sizeof(*cmd->sgl), GFP_KERNEL);
+		if (!cmd->sgl)
+			return -ENOMEM;
+	}
+	sg_init_table(cmd->sgl, nents);
+
+	for (i = 0; i < cnt; i++) {
+		unsigned long a = (unsigned long)iov[i].iov_base;
+		size_t len = iov[i].iov_len - (i ? 0 : skip);
+
+		if (!i)
+			a += skip;
+		while (len) {
+			unsigned int off = a & ~PAGE_MASK, j, np;
+
+			np = min_t(size_t, DIV_ROUND_UP(off + len, PAGE_SIZE),
+				   FV_PIN_BATCH);
+			ret = pin_user_pages_fast(a & PAGE_MASK, np, FOLL_WRITE,
+						  vq->pages);
+			if (ret != np) {
+				if (ret > 0)
+					unpin_user_pages(vq->pages, ret);
+				cmd->nents = k;
+				if (k)
+					sg_mark_end(&cmd->sgl[k - 1]);
+				return ret < 0 ? ret : -EFAULT;
+			}
+			for (j = 0; j < np; j++) {
+				unsigned int n = min_t(size_t, PAGE_SIZE - off,
+						       len);
+
+				sg_set_page(&cmd->sgl[k++], vq->pages[j], n,
+					    off);
+				a += n;
+				len -= n;
+				off = 0;
+			}
+		}
+	}
+	cmd->nents = k;
+	return 0;
+}
+
+/* Answer a request that never reached LIO. */
+static void respond(struct fv_vq *vq, u16 head, struct fv_req *r,
+		    u8 response, u8 status, u8 key, u8 asc)
+{
+	struct virtio_scsi_cmd_resp rsp = {};
+	struct iov_iter it;
+
+	rsp.response = response;
+	rsp.status = status;
+	if (key) {
+		scsi_build_sense_buffer(0, rsp.sense, key, asc, 0);
+		rsp.sense_len = to_v32(vq, 18);
+	}
+	iov_iter_init(&it, ITER_DEST, r->resp, r->resp_cnt, sizeof(rsp));
+	if (copy_to_iter(&rsp, sizeof(rsp), &it) != sizeof(rsp)) {
+		fv_vq_fail(vq, "cannot write response");
+		return;
+	}
+	fv_vq_push(vq, head, sizeof(rsp));
+}
+
+/*
+ * A READ whose buffer is larger than its CDB asks for: LIO shortened
+ * data_length, so shorten the scatterlist to match, as backstores such as
+ * fileio transfer whatever the list holds.  Our own view (cmd->nents)
+ * keeps every pinned page.
+ */
+static void trim_sg(struct se_cmd *se)
+{
+	u32 left = se->data_length;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sg(se->t_data_sg, sg, se->t_data_nents, i) {
+		if (!left) {
+			se->t_data_nents = i;
+			return;
+		}
+		if (sg->length >= left) {
+			sg->length = left;
+			se->t_data_nents = i + 1;
+			return;
+		}
+		left -= sg->length;
+	}
+}
+
+static bool submit_blocks(struct se_cmd *se_cmd)
+{
+	const struct se_device *dev = se_cmd->se_dev;
+
+	/* fileio reads and writes the file in the submitting thread. */
+	return dev && !strcmp(dev->transport->name, "fileio");
+}
+
+static void submit_work(struct work_struct *work)
+{
+	struct fv_cmd *cmd = container_of(work, struct fv_cmd, submit);
+
+	fv_target_submit(&cmd->se_cmd);
+}
+
+static int task_attr(u8 attr)
+{
+	switch (attr) {
+	case VIRTIO_SCSI_S_ORDERED:
+		return TCM_ORDERED_TAG;
+	case VIRTIO_SCSI_S_HEAD:
+		return TCM_HEAD_TAG;
+	case VIRTIO_SCSI_S_ACA:
+		return TCM_ACA_TAG;
+	default:
+		return TCM_SIMPLE_TAG;
+	}
+}
+
+static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
+		       unsigned int in)
+{
+	struct fv_req r;
+	struct iovec *iov, *din;
+	unsigned int cnt, din_cnt;
+	size_t skip, din_skip, dout_len, din_len;
+	struct fv_tpg *tpg;
+	struct fv_cmd *cmd;
+	struct iov_iter it;
+	int n, ret;
+
+	r.out_len = iov_length(vq->iov, out);
+	r.in_len = iov_length(vq->iov + out, in);
+
+	/* The response header leads the device-writable part. */
+	iov = vq->iov + out;
+	cnt = in;
+	skip = 0;
+	n = fv_iov_take(&iov, &cnt, &skip,
+			sizeof(struct virtio_scsi_cmd_resp), r.resp,
+			FV_RESP_IOV);
+	if (n < 0) {
+		fv_vq_err(vq, "request %u: no room for the response\n", head);
+		fv_vq_push(vq, head, 0);
+		return;
+	}
+	r.resp_cnt = n;
+	din = iov;
+	din_cnt = cnt;
+	din_skip = skip;
+	din_len = r.in_len - sizeof(struct virtio_scsi_cmd_resp);
+
+	iov_iter_init(&it, ITER_SOURCE, vq->iov, out, r.out_len);
+	if (r.out_len < sizeof(r.hdr) ||
+	    copy_from_iter(&r.hdr, sizeof(r.hdr), &it) != sizeof(r.hdr)) {
+		fv_vq_err(vq, "request %u: short request header\n", head);
+		respond(vq, head, &r, VIRTIO_SCSI_S_FAILURE, 0, 0, 0);
+		return;
+	}
+	dout_len = r.out_len - sizeof(r.hdr);
+
+	if (r.hdr.lun[0] != 1) {
+		respond(vq, head, &r, VIRTIO_SCSI_S_BAD_TARGET, 0, 0, 0);
+		return;
+	}
+	tpg = vq->dev->tpgs[r.hdr.lun[1]];
+	if (!tpg || !tpg->sess) {
+		respond(vq, head, &r, VIRTIO_SCSI_S_BAD_TARGET, 0, 0, 0);
+		return;
+	}
+	if (scsi_command_size(r.hdr.cdb) > VIRTIO_SCSI_CDB_SIZE ||
+	    (dout_len && din_len)) {
+		/* CDBs beyond the header, or bidirectional transfers. */
+		respond(vq, head, &r, VIRTIO_SCSI_S_OK,
+			SAM_STAT_CHECK_CONDITION, ILLEGAL_REQUEST, 0x24);
+		return;
+	}
+	if (dout_len > FV_MAX_DATA_SG * PAGE_SIZE ||
+	    din_len > FV_MAX_DATA_SG * PAGE_SIZE) {
+		fv_vq_err(vq, "request %u: data too large\n", head);
+		respond(vq, head, &r, VIRTIO_SCSI_S_FAILURE, 0, 0, 0);
+		return;
+	}
+
+	cmd = &vq->cmds[vq->free[--vq->nr_free]];
+	memset(cmd, 0, offsetof(struct fv_cmd, sg));
+	cmd->vq = vq;
+	cmd->head = head;
+	cmd->resp_cnt = r.resp_cnt;
+	memcpy(cmd->resp, r.resp, sizeof(r.resp));
+	if (dout_len) {
+		cmd->data_dir = DMA_TO_DEVICE;
+		cmd->data_len = dout_len;
+		iov = vq->iov;
+		cnt = out;
+		skip = 0;
+		fv_iov_take(&iov, &cnt, &skip, sizeof(r.hdr), NULL, 0);
+		ret = map_data(vq, cmd, iov, cnt, skip);
+	} else if (din_len) {
+		cmd->data_dir = DMA_FROM_DEVICE;
+		cmd->data_len = din_len;
+		ret = map_data(vq, cmd, din, din_cnt, din_skip);
+	} else {
+		cmd->data_dir = DMA_NONE;
+		ret = 0;
+	}
+	atomic_inc(&vq->inflight);
+	if (ret) {
+		fv_vq_err(vq, "request %u: cannot map data: %d\n", head, ret);
+		put_cmd(vq, cmd);
+		respond(vq, head, &r, VIRTIO_SCSI_S_FAILURE, 0, 0, 0);
+		return;
+	}
+
+	ret = target_init_cmd(&cmd->se_cmd, tpg->sess, cmd->sense,
+			      ((r.hdr.lun[2] << 8) | r.hdr.lun[3]) & 0x3fff,
+			      cmd->data_len, task_attr(r.hdr.task_attr),
+			      cmd->data_dir, TARGET_SCF_ACK_KREF);
+	if (ret) {
+		put_cmd(vq, cmd);
+		respond(vq, head, &r, VIRTIO_SCSI_S_TRANSPORT_FAILURE, 0, 0, 0);
+		return;
+	}
+	cmd->se_cmd.tag = v64(vq, r.hdr.tag);
+	/* On failure LIO has queued a CHECK CONDITION already. */
+	if (target_submit_prep(&cmd->se_cmd, r.hdr.cdb, cmd->sgl, cmd->nents,
+			       NULL, 0, NULL, 0, GFP_KERNEL))
+		return;
+	if (cmd->se_cmd.se_cmd_flags & SCF_UNDERFLOW_BIT && cmd->nents)
+		trim_sg(&cmd->se_cmd);
+
+	if (submit_blocks(&cmd->se_cmd)) {
+		INIT_WORK(&cmd->submit, submit_work);
+		queue_work_node(vq->node, fv_wq, &cmd->submit);
+	} else {
+		fv_target_submit(&cmd->se_cmd);
+	}
+}
+
+/* Serve up to FV_WEIGHT requests; the worker comes back for more. */
+void fv_io_handle(struct fv_vq *vq)
+{
+	unsigned int out, in, done = 0;
+	u16 used;
+	int head;
+
+	mutex_lock(&vq->mutex);
+	if (!vq->enabled || vq->broken)
+		goto out;
+	used = vq->last_used;
+	fv_vq_disable_notify(vq);
+	for (;;) {
+		if (!vq->nr_free) {
+			/* fv_io_complete() kicks us when a command frees up. */
+			vq->pool_wait = true;
+			break;
+		}
+		head = fv_vq_pop(vq, &out, &in);
+		if (head < 0)
+			break;
+		if (head == vq->num) {
+			if (!fv_vq_enable_notify(vq))
+				break;
+			fv_vq_disable_notify(vq);
+			continue;
+		}
+		handle_one(vq, head, out, in);
+		if (++done == FV_WEIGHT) {
+			set_bit(FV_VQ_KICK, &vq->pending);
+			break;
+		}
+	}
+	if (vq->last_used != used)
+		fv_vq_notify(vq);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+static bool write_resp(struct fv_vq *vq, struct fv_cmd *cmd)
+{
+	struct se_cmd *se = &cmd->se_cmd;
+	struct virtio_scsi_cmd_resp rsp = {};
+	u32 len = sizeof(rsp);
+	struct iov_iter it;
+
+	if (test_bit(FV_CMD_STATUS, &cmd->flags)) {
+		u32 sense = min_t(u32, se->scsi_sense_length,
+				  VIRTIO_SCSI_SENSE_SIZE);
+		u32 resid = min(se->residual_count, cmd->data_len);
+
+		rsp.status = se->scsi_status;
+		rsp.sense_len = to_v32(vq, sense);
+		memcpy(rsp.sense, cmd->sense, sense);
+		rsp.resid = to_v32(vq, se->residual_count);
+		if (cmd->data_dir == DMA_FROM_DEVICE)
+			len += cmd->data_len -
+			       (se->se_cmd_flags & SCF_UNDERFLOW_BIT ? resid : 0);
+	} else {
+		rsp.response = VIRTIO_SCSI_S_ABORTED;
+	}
+	iov_iter_init(&it, ITER_DEST, cmd->resp, cmd->resp_cnt, sizeof(rsp));
+	if (copy_to_iter(&rsp, sizeof(rsp), &it) != sizeof(rsp)) {
+		fv_vq_err(vq, "request %u: cannot write response\n",
+			  cmd->head);
+		len = 0;
+	}
+	return !fv_vq_push(vq, cmd->head, len);
+}
+
+/* Write the responses of the commands LIO released. */
+void fv_io_complete(struct fv_vq *vq)
+{
+	struct llist_node *list = llist_del_all(&vq->done);
+	struct fv_cmd *cmd, *t;
+	bool pushed = false;
+
+	list = llist_reverse_order(list);
+	mutex_lock(&vq->mutex);
+	llist_for_each_entry_safe(cmd, t, list, node) {
+		if (write_resp(vq, cmd))
+			pushed = true;
+		put_cmd(vq, cmd);
+	}
+	if (pushed)
+		fv_vq_notify(vq);
+	if (vq->pool_wait && vq->nr_free) {
+		vq->pool_wait = false;
+		set_bit(FV_VQ_KICK, &vq->pending);
+	}
+	mutex_unlock(&vq->mutex);
+}
+
+/* LIO callbacks, any context: hand over to the worker. */
+void fv_cmd_release(struct se_cmd *se_cmd)
+{
+	struct fv_cmd *cmd;
+
+	if (se_cmd->se_cmd_flags & SCF_SCSI_TMR_CDB) {
+		fv_tmf_release(se_cmd);
+		return;
+	}
+	cmd = container_of(se_cmd, struct fv_cmd, se_cmd);
+	fv_vq_done(cmd->vq, &cmd->node);
+}
+
+int fv_cmd_queue_status(struct se_cmd *se_cmd)
+{
+	struct fv_cmd *cmd = container_of(se_cmd, struct fv_cmd, se_cmd);
+
+	/* Data-in and status travel together: drop our reference once. */
+	if (!test_and_set_bit(FV_CMD_STATUS, &cmd->flags))
+		transport_generic_free_cmd(se_cmd, 0);
+	return 0;
+}
+
+void fv_cmd_aborted(struct se_cmd *se_cmd)
+{
+	struct fv_cmd *cmd;
+
+	if (se_cmd->se_cmd_flags & SCF_SCSI_TMR_CDB)
+		return;
+	cmd = container_of(se_cmd, struct fv_cmd, se_cmd);
+	set_bit(FV_CMD_ABORTED, &cmd->flags);
+}

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "fastvhost" generic netlink family (uapi/fastvhost.yaml): targets,
+ * their placement and polling settings, per-queue statistics, and monitor
+ * events.  Every handler runs under fv_fabric_mutex, the configuration
+ * lock; the data path never takes it.
+ */
+#include <linux/cpumask.h>
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <linux/fastvhost.h>
+
+#include "fabric.h"
+#include "netlink.h"
+#include "numa.h"
+#include "stats.h"
+
+#define FV_POLL_MAX_NS_LIMIT	(10 * NSEC_PER_MSEC)
+#define FV_POLL_FACTOR_MAX	16
+
+static struct genl_family fv_nl_family;
+
+/* Not const: 6.1 declares the policy field without it. */
+static struct netlink_range_validation fv_poll_range = {
+	.max = FV_POLL_MAX_NS_LIMIT,
+};
+
+static const struct nla_policy fv_queue_policy[FASTVHOST_A_QUEUE_MAX + 1] = {
+	[FASTVHOST_A_QUEUE_INDEX] = NLA_POLICY_MAX(NLA_U32, FV_CFG_MAX_VQS - 1),
+	[FASTVHOST_A_QUEUE_WORKER] = NLA_POLICY_MAX(NLA_U32, FASTVHOST_MAX_WORKERS - 1),
+};
+
+static const struct nla_policy fv_wwn_policy[FASTVHOST_A_TARGET_WWN + 1] = {
+	[FASTVHOST_A_TARGET_WWN] = { .type = NLA_NUL_STRING, .len = FASTVHOST_WWN_LEN - 1 },
+};
+
+static const struct nla_policy fv_set_policy[FASTVHOST_A_TARGET_MAX + 1] = {
+	[FASTVHOST_A_TARGET_WWN] = { .type = NLA_NUL_STRING, .len = FASTVHOST_WWN_LEN - 1 },
+	[FASTVHOST_A_TARGET_NODE] = NLA_POLICY_RANGE(NLA_S32, NUMA_NO_NODE, MAX_NUMNODES - 1),
+	[FASTVHOST_A_TARGET_NODE_AUTO] = NLA_POLICY_MAX(NLA_U8, 1),
+	[FASTVHOST_A_TARGET_CPUS] = { .type = NLA_NUL_STRING, .len = FASTVHOST_CPUS_LEN - 1 },
+	[FASTVHOST_A_TARGET_WORKERS] = NLA_POLICY_MAX(NLA_U32, FASTVHOST_MAX_WORKERS),
+	[FASTVHOST_A_TARGET_QUEUE] = NLA_POLICY_NESTED(fv_queue_policy),
+	[FASTVHOST_A_TARGET_POLL_MAX_NS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fv_poll_range),
+	[FASTVHOST_A_TARGET_POLL_GROW] = NLA_POLICY_MAX(NLA_U32, FV_POLL_FACTOR_MAX),
+	[FASTVHOST_A_TARGET_POLL_SHRINK] = NLA_POLICY_MAX(NLA_U32, FV_POLL_FACTOR_MAX),
+};
+
+/* "hba/name" of the backstore behind @lun, or "" when it has none. */
+static void lun_backstore(struct se_lun *lun, char *buf, size_t len)
+{
+	struct se_device *dev;
+
+	buf[0] = '\0';
+	rcu_read_lock();
+	dev = rcu_dereference(lun->lun_se_dev);
+	if (dev)
+		snprintf(buf, len, "%s/%s",
+			 config_item_name(&dev->se_hba->hba_group.cg_item),
+			 config_item_name(&dev->dev_group.cg_item));
+	rcu_read_unlock();
+}
+
+static int put_lun(struct sk_buff *skb, struct se_lun *lun)
+{
+	char bs[2 * CONFIGFS_ITEM_NAME_LEN + 2];
+	struct nlattr *nest;
+
+	lun_backstore(lun, bs, sizeof(bs));
+	nest = nla_nest_start(skb, FASTVHOST_A_TPG_LUN);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, FASTVHOST_A_LUN_INDEX, lun->unpacked_lun) ||
+	    nla_put_string(skb, FASTVHOST_A_LUN_BACKSTORE, bs) ||
+	    nla_put_s32(skb, FASTVHOST_A_LUN_NODE, fv_lun_node(lun))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* One tpg nest; @only, if set, limits the LUNs to that one. */
+static int put_tpg(struct sk_buff *skb, struct fv_tpg *tpg, struct se_lun *only)
+{
+	struct se_portal_group *se_tpg = &tpg->se_tpg;
+	struct nlattr *nest;
+	struct se_lun *lun;
+	int ret = -EMSGSIZE;
+
+	nest = nla_nest_start(skb, FASTVHOST_A_TARGET_TPG);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u16(skb, FASTVHOST_A_TPG_TPGT, tpg->tag))
+		goto err;
+	mutex_lock(&tpg->lock);
+	if (tpg->sess && nla_put_string(skb, FASTVHOST_A_TPG_NEXUS, tpg->nexus_name)) {
+		mutex_unlock(&tpg->lock);
+		goto err;
+	}
+	mutex_unlock(&tpg->lock);
+
+	if (only) {
+		ret = put_lun(skb, only);
+	} else {
+		ret = 0;
+		mutex_lock(&se_tpg->tpg_lun_mutex);
+		hlist_for_each_entry(lun, &se_tpg->tpg_lun_hlist, link) {
+			ret = put_lun(skb, lun);
+			if (ret)
+				break;
+		}
+		mutex_unlock(&se_tpg->tpg_lun_mutex);
+	}
+	if (ret)
+		goto err;
+	nla_nest_end(skb, nest);
+	return 0;
+err:
+	nla_nest_cancel(skb, nest);
+	return ret;
+}
+
+static int put_cfg(struct sk_buff *skb, struct fv_tport *tport)
+{
+	const struct fv_target_cfg *cfg = &tport->cfg;
+	struct fv_node_choice nc;
+
+	fv_target_node(tport, &nc);
+	if (nla_put_s32(skb, FASTVHOST_A_TARGET_NODE, nc.node) ||
+	    nla_put_u8(skb, FASTVHOST_A_TARGET_NODE_AUTO, cfg->node_auto) ||
+	    nla_put_u32(skb, FASTVHOST_A_TARGET_NODE_SOURCE, nc.source) ||
+	    nla_put_string(skb, FASTVHOST_A_TARGET_NODE_REASON, nc.reason) ||
+	    nla_put_string(skb, FASTVHOST_A_TARGET_CPUS, cfg->cpus) ||
+	    nla_put_u32(skb, FASTVHOST_A_TARGET_WORKERS, cfg->workers) ||
+	    nla_put_u32(skb, FASTVHOST_A_TARGET_POLL_MAX_NS, cfg->poll_max_ns) ||
+	    nla_put_u32(skb, FASTVHOST_A_TARGET_POLL_GROW, cfg->poll_grow) ||
+	    nla_put_u32(skb, FASTVHOST_A_TARGET_POLL_SHRINK, cfg->poll_shrink))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* The configured queue-to-worker map, for a target with no guest. */
+static int put_map(struct sk_buff *skb, struct fv_tport *tport)
+{
+	struct nlattr *nest;
+	int i;
+
+	for (i = 0; i < FV_CFG_MAX_VQS; i++) {
+		if (tport->cfg.map[i] == FV_CFG_NO_WORKER)
+			continue;
+		nest = nla_nest_start(skb, FASTVHOST_A_TARGET_QUEUE);
+		if (!nest ||
+		    nla_put_u32(skb, FASTVHOST_A_QUEUE_INDEX, i) ||
+		    nla_put_u32(skb, FASTVHOST_A_QUEUE_WORKER, tport->cfg.map[i]))
+			return -EMSGSIZE;
+		nla_nest_end(skb, nest);
+	}
+	return 0;
+}
+
+static int fill_target(struct sk_buff *skb, struct fv_tport *tport, u32 portid,
+		       u32 seq, int flags, u8 cmd, struct netlink_callback *cb)
+{
+	bool stats = cmd == FASTVHOST_CMD_STATS_GET;
+	struct fv_tpg *tpg;
+	void *hdr;
+
+	lockdep_assert_held(&fv_fabric_mutex);
+	hdr = genlmsg_put(skb, portid, seq, &fv_nl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+
+	if (nla_put_string(skb, FASTVHOST_A_TARGET_WWN, tport->name))
+		goto err;
+	if (tport->owner && nla_put_u32(skb, FASTVHOST_A_TARGET_OWNER_PID, tport->owner_pid))
+		goto err;
+	if (!stats) {
+		list_for_each_entry(tpg, &fv_tpg_list, node)
+			if (tpg->tport == tport && put_tpg(skb, tpg, NULL))
+				goto err;
+		if (put_cfg(skb, tport))
+			goto err;
+	}
+	if (tport->owner) {
+		if (fv_stats_fill(tport->owner, skb, stats))
+			goto err;
+	} else if (!stats && put_map(skb, tport)) {
+		goto err;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+err:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* The target named by the request's WWN attribute, with extack on error. */
+static struct fv_tport *req_tport(struct genl_info *info)
+{
+	struct fv_tport *tport;
+
+	lockdep_assert_held(&fv_fabric_mutex);
+	if (GENL_REQ_ATTR_CHECK(info, FASTVHOST_A_TARGET_WWN))
+		return ERR_PTR(-EINVAL);
+	tport = fv_tport_find(nla_data(info->attrs[FASTVHOST_A_TARGET_WWN]));
+	if (!tport) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FASTVHOST_A_TARGET_WWN],
+				    "no fastvhost target with this WWN");
+		return ERR_PTR(-ENOENT);
+	}
+	return tport;
+}
+
+static int fv_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	u8 cmd = info->genlhdr->cmd;
+	struct fv_tport *tport;
+	struct sk_buff *msg;
+	int ret;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&fv_fabric_mutex);
+	tport = req_tport(info);
+	if (IS_ERR(tport)) {
+		ret = PTR_ERR(tport);
+		goto err;
+	}
+	ret = fill_target(msg, tport, info->snd_portid, info->snd_seq, 0, cmd, NULL);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "target too large for one message");
+		goto err;
+	}
+	mutex_unlock(&fv_fabric_mutex);
+	return genlmsg_reply(msg, info);
+err:
+	mutex_unlock(&fv_fabric_mutex);
+	nlmsg_free(msg);
+	return ret;
+}
+
+static int fv_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	u8 cmd = ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd;
+	struct fv_tport *tport;
+	long i = 0, skip = cb->args[0];
+	int ret = 0;
+
+	mutex_lock(&fv_fabric_mutex);
+	cb->seq = fv_fabric_gen;
+	list_for_each_entry(tport, &fv_tport_list, node) {
+		if (i++ < skip)
+			continue;
+		ret = fill_target(skb, tport, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, NLM_F_MULTI, cmd, cb);
+		if (ret) {
+			i--;
+			break;
+		}
+	}
+	mutex_unlock(&fv_fabric_mutex);
+	cb->args[0] = i;
+	/* A single target too large for an empty skb is an error, not the end. */
+	if (ret && i == skip)
+		return ret;
+	return skb->len;
+}
+
+static int parse_queues(struct genl_info *info, struct fv_target_cfg *cfg)
+{
+	struct nlattr *tb[FASTVHOST_A_QUEUE_MAX + 1];
+	struct nlattr *attr;
+	int rem, ret;
+	u32 q, w;
+
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != FASTVHOST_A_TARGET_QUEUE)
+			continue;
+		ret = nla_parse_nested(tb, FASTVHOST_A_QUEUE_MAX, attr,
+				       fv_queue_policy, info->extack);
+		if (ret)
+			return ret;
+		if (!tb[FASTVHOST_A_QUEUE_INDEX] || !tb[FASTVHOST_A_QUEUE_WORKER]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "a queue map entry needs both index and worker");
+			return -EINVAL;
+		}
+		q = nla_get_u32(tb[FASTVHOST_A_QUEUE_INDEX]);
+		w = nla_get_u32(tb[FASTVHOST_A_QUEUE_WORKER]);
+		if (cfg->workers && w >= cfg->workers) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[FASTVHOST_A_QUEUE_WORKER],
+					    "worker index beyond the number of workers");
+			return -EINVAL;
+		}
+		cfg->map[q] = w;
+	}
+	return 0;
+}
+
+static int parse_cpus(struct genl_info *info, struct fv_target_cfg *cfg)
+{
+	struct nlattr *attr = info->attrs[FASTVHOST_A_TARGET_CPUS];
+	cpumask_var_t mask;
+	int ret = 0;
+
+	if (!attr)
+		return 0;
+	if (!*(char *)nla_data(attr)) {
+		cfg->cpus[0] = '\0';
+		return 0;
+	}
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	if (cpulist_parse(nla_data(attr), mask)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "not a CPU list (like 0-3,8)");
+		ret = -EINVAL;
+	} else if (!cpumask_subset(mask, cpu_possible_mask)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "CPU list names CPUs this host lacks");
+		ret = -EINVAL;
+	} else if (cfg->node != NUMA_NO_NODE &&
+		   !cpumask_intersects(mask, cpumask_of_node(cfg->node))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "no CPU of the list is on the target's node");
+		ret = -EINVAL;
+	} else {
+		nla_strscpy(cfg->cpus, attr, sizeof(cfg->cpus));
+	}
+	free_cpumask_var(mask);
+	return ret;
+}
+
+static int fv_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct fv_target_cfg *cfg;
+	struct fv_tport *tport;
+	int ret;
+
+	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+
+	mutex_lock(&fv_fabric_mutex);
+	tport = req_tport(info);
+	if (IS_ERR(tport)) {
+		ret = PTR_ERR(tport);
+		goto out;
+	}
+	*cfg = tport->cfg;
+
+	if (a[FASTVHOST_A_TARGET_NODE]) {
+		cfg->node = nla_get_s32(a[FASTVHOST_A_TARGET_NODE]);
+		cfg->node_auto = false;
+		if (cfg->node != NUMA_NO_NODE && !node_online(cfg->node)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[FASTVHOST_A_TARGET_NODE],
+					    "no such NUMA node online");
+			ret = -EINVAL;
+			goto out;
+		}
+	}
+	if (a[FASTVHOST_A_TARGET_NODE_AUTO]) {
+		cfg->node_auto = nla_get_u8(a[FASTVHOST_A_TARGET_NODE_AUTO]);
+		if (cfg->node_auto)
+			cfg->node = NUMA_NO_NODE;
+	}
+	if (a[FASTVHOST_A_TARGET_WORKERS])
+		cfg->workers = nla_get_u32(a[FASTVHOST_A_TARGET_WORKERS]);
+	if (a[FASTVHOST_A_TARGET_POLL_MAX_NS])
+		cfg->poll_max_ns = nla_get_u32(a[FASTVHOST_A_TARGET_POLL_MAX_NS]);
+	if (a[FASTVHOST_A_TARGET_POLL_GROW])
+		cfg->poll_grow = nla_get_u32(a[FASTVHOST_A_TARGET_POLL_GROW]);
+	if (a[FASTVHOST_A_TARGET_POLL_SHRINK])
+		cfg->poll_shrink = nla_get_u32(a[FASTVHOST_A_TARGET_POLL_SHRINK]);
+
+	ret = parse_cpus(info, cfg);
+	if (ret)
+		goto out;
+	ret = parse_queues(info, cfg);
+	if (ret)
+		goto out;
+
+	if (tport->owner) {
+		ret = fv_stats_apply_cfg(tport->owner, cfg, info->extack);
+		if (ret)
+			goto out;
+	}
+	tport->cfg = *cfg;
+	fv_fabric_gen++;
+out:
+	mutex_unlock(&fv_fabric_mutex);
+	kfree(cfg);
+	return ret;
+}
+
+static int fv_nl_reset_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fv_tport *tport;
+	int ret = 0;
+
+	mutex_lock(&fv_fabric_mutex);
+	tport = req_tport(info);
+	if (IS_ERR(tport))
+		ret = PTR_ERR(tport);
+	else if (tport->owner)
+		fv_stats_reset(tport->owner);
+	mutex_unlock(&fv_fabric_mutex);
+	return ret;
+}
+
+static const struct genl_ops fv_nl_ops[] = {
+	{
+		.cmd		= FASTVHOST_CMD_TARGET_GET,
+		.doit		= fv_nl_get_doit,
+		.dumpit		= fv_nl_get_dumpit,
+		.policy		= fv_wwn_policy,
+		.maxattr	= FASTVHOST_A_TARGET_WWN,
+	},
+	{
+		.cmd		= FASTVHOST_CMD_TARGET_SET,
+		.doit		= fv_nl_set_doit,
+		.policy		= fv_set_policy,
+		.maxattr	= FASTVHOST_A_TARGET_MAX,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= FASTVHOST_CMD_STATS_GET,
+		.doit		= fv_nl_get_doit,
+		.dumpit		= fv_nl_get_dumpit,
+		.policy		= fv_wwn_policy,
+		.maxattr	= FASTVHOST_A_TARGET_WWN,
+	},
+	{
+		.cmd		= FASTVHOST_CMD_STATS_RESET,
+		.doit		= fv_nl_reset_doit,
+		.policy		= fv_wwn_policy,
+		.maxattr	= FASTVHOST_A_TARGET_WWN,
+		.flags		= GENL_ADMIN_PERM,
+	},
+};
+
+static const struct genl_multicast_group fv_nl_mcgrps[] = {
+	{ .name = FASTVHOST_MCGRP_MONITOR },
+};
+
+static struct genl_family fv_nl_family __ro_after_init = {
+	.name		= FASTVHOST_FAMILY_NAME,
+	.version	= FASTVHOST_FAMILY_VERSION,
+	.netnsok	= false,
+	.module		= THIS_MODULE,
+	.ops		= fv_nl_ops,
+	.n_ops		= ARRAY_SIZE(fv_nl_ops),
+	.mcgrps		= fv_nl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(fv_nl_mcgrps),
+};
+
+static void notify(struct sk_buff *msg, void *hdr)
+{
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&fv_nl_family, msg, 0, 0, GFP_KERNEL);
+}
+
+void fv_nl_notify_owner(struct fv_tport *tport, u8 cmd)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&fv_nl_family, &init_net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &fv_nl_family, 0, cmd);
+	if (!hdr ||
+	    nla_put_string(msg, FASTVHOST_A_TARGET_WWN, tport->name) ||
+	    nla_put_u32(msg, FASTVHOST_A_TARGET_OWNER_PID, tport->owner_pid)) {
+		nlmsg_free(msg);
+		return;
+	}
+	notify(msg, hdr);
+}
+
+void fv_nl_notify_lun(struct fv_tpg *tpg, struct se_lun *lun, u8 cmd)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&fv_nl_family, &init_net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &fv_nl_family, 0, cmd);
+	if (!hdr ||
+	    nla_put_string(msg, FASTVHOST_A_TARGET_WWN, tpg->tport->name) ||
+	    put_tpg(msg, tpg, lun)) {
+		nlmsg_free(msg);
+		return;
+	}
+	notify(msg, hdr);
+}
+
+void fv_nl_notify_broken(const char *wwn, pid_t pid, unsigned int index)
+{
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&fv_nl_family, &init_net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &fv_nl_family, 0, FASTVHOST_CMD_QUEUE_BROKEN_NTF);
+	if (!hdr ||
+	    nla_put_string(msg, FASTVHOST_A_TARGET_WWN, wwn) ||
+	    nla_put_u32(msg, FASTVHOST_A_TARGET_OWNER_PID, pid))
+		goto err;
+	nest = nla_nest_start(msg, FASTVHOST_A_TARGET_QUEUE);
+	if (!nest || nla_put_u32(msg, FASTVHOST_A_QUEUE_INDEX, index) ||
+	    nla_put_flag(msg, FASTVHOST_A_QUEUE_BROKEN))
+		goto err;
+	nla_nest_end(msg, nest);
+	notify(msg, hdr);
+	return;
+err:
+	nlmsg_free(msg);
+}
+
+int fv_nl_init(void)
+{
+	return genl_register_family(&fv_nl_family);
+}
+
+void fv_nl_exit(void)
+{
+	genl_unregister_family(&fv_nl_family);
+}

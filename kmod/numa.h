@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FV_NUMA_H
+#define _FV_NUMA_H
+
+#include <linux/fastvhost.h>
+
+struct fv_tport;
+struct se_lun;
+
+struct fv_node_choice {
+	int node;				/* NUMA_NO_NODE: any */
+	enum fastvhost_node_source source;
+	char reason[128];
+};
+
+/* NUMA node of the storage behind @lun, NUMA_NO_NODE if it has none. */
+int fv_lun_node(struct se_lun *lun);
+/* The node a target's workers should use, and why.  fv_fabric_mutex held. */
+void fv_target_node(struct fv_tport *tport, struct fv_node_choice *nc);
+
+#endif /* _FV_NUMA_H */

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Worker kthreads.  Each serves a fixed set of virtqueues for the life of
+ * an endpoint: it runs in the owner's mm and cgroups, on the CPUs of its
+ * NUMA node, and does all ring work for its queues (requests, control
+ * messages and completions).  Other contexts only set a bit or push on an
+ * llist and wake it.
+ *
+ * Workers are created at SET_ENDPOINT and stopped at CLEAR_ENDPOINT,
+ * RESET_OWNER or close, after every command has drained; vq->worker is
+ * RCU-protected so that a kick racing with the stop never wakes a freed
+ * task.
+ */
+#include <linux/cgroup.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/topology.h>
+
+#include "fastvhost.h"
+
+void fv_vq_wake(struct fv_vq *vq)
+{
+	struct fv_worker *w;
+
+	rcu_read_lock();
+	w = rcu_dereference(vq->worker);
+	if (w)
+		wake_up_process(w->task);
+	rcu_read_unlock();
+}
+
+/*
+ * Queue a finished command for @vq's worker.  The RCU section covers the
+ * llist_add() too: once the worker has consumed the entry the device may
+ * be torn down, but not before fv_workers_stop()'s synchronize_rcu().
+ */
+void fv_vq_done(struct fv_vq *vq, struct llist_node *node)
+{
+	struct fv_worker *w;
+
+	rcu_read_lock();
+	llist_add(node, &vq->done);
+	w = rcu_dereference(vq->worker);
+	if (w)
+		wake_up_process(w->task);
+	rcu_read_unlock();
+}
+
+void fv_vq_kick(struct fv_vq *vq)
+{
+	set_bit(FV_VQ_KICK, &vq->pending);
+	fv_vq_wake(vq);
+}
+
+static bool has_work(struct fv_worker *w)
+{
+	unsigned int i;
+
+	if (atomic_long_read(&w->flush_req) != w->flush_done)
+		return true;
+	for (i = 0; i < w->nvqs; i++) {
+		struct fv_vq *vq = w->vqs[i];
+
+		if (test_bit(FV_VQ_KICK, &vq->pending) ||
+		    !llist_empty(&vq->done))
+			return true;
+	}
+	return false;
+}
+
+static void run_once(struct fv_worker *w)
+{
+	long req = atomic_long_read(&w->flush_req);
+	unsigned int i;
+
+	/* Pairs with the full barrier of atomic_long_inc_return(). */
+	smp_rmb();
+	for (i = 0; i < w->nvqs; i++) {
+		struct fv_vq *vq = w->vqs[i];
+
+		if (!llist_empty(&vq->done)) {
+			if (vq->index == FV_CTL_VQ)
+				fv_ctl_complete(vq);
+			else
+				fv_io_complete(vq);
+		}
+		if (test_and_clear_bit(FV_VQ_KICK, &vq->pending)) {
+			if (vq->index == FV_CTL_VQ)
+				fv_ctl_handle(vq);
+			else if (vq->index == FV_EVT_VQ)
+				fv_evt_handle(vq);
+			else
+				fv_io_handle(vq);
+		}
+	}
+	if (req != w->flush_done) {
+		/* Completions above are done before a flusher sees this. */
+		smp_store_release(&w->flush_done, req);
+		wake_up_all(&w->flush_wq);
+	}
+}
+
+static int worker_fn(void *data)
+{
+	struct fv_worker *w = data;
+
+	kthread_use_mm(w->dev->mm);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop()) {
+			__set_current_state(TASK_RUNNING);
+			break;
+		}
+		if (!has_work(w)) {
+			schedule();
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		run_once(w);
+		cond_resched();
+	}
+	kthread_unuse_mm(w->dev->mm);
+	return 0;
+}
+
+static bool flushed(struct fv_worker *w, long seq)
+{
+	/* Acquire: pairs with the release in run_once(). */
+	return (long)(smp_load_acquire(&w->flush_done) - seq) >= 0;
+}
+
+/* Wait until @w has processed every completion queued before the call. */
+void fv_worker_flush(struct fv_worker *w)
+{
+	long seq = atomic_long_inc_return(&w->flush_req);
+
+	wake_up_process(w->task);
+	wait_event(w->flush_wq, flushed(w, seq));
+}
+
+void fv_workers_flush(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_workers; i++)
+		fv_worker_flush(dev->workers[i]);
+}
+
+static const struct cpumask *worker_cpus(struct fv_dev *dev)
+{
+	if (!cpumask_empty(dev->place.cpus))
+		return dev->place.cpus;
+	if (dev->place.node != NUMA_NO_NODE)
+		return cpumask_of_node(dev->place.node);
+	return NULL;
+}
+
+/* Apply a new CPU list to running workers. */
+void fv_workers_set_cpus(struct fv_dev *dev)
+{
+	const struct cpumask *cpus = worker_cpus(dev);
+	unsigned int i;
+
+	lockdep_assert_held(&dev->mutex);
+	for (i = 0; i < dev->nr_workers; i++)
+		set_cpus_allowed_ptr(dev->workers[i]->task,
+				     cpus ? cpus : cpu_possible_mask);
+}
+
+/* Which worker serves queue @idx: the placement map or the default. */
+static unsigned int worker_of(struct fv_dev *dev, unsigned int idx,
+			      unsigned int nr)
+{
+	if (dev->place.map && dev->place.map[idx] != FV_CFG_NO_WORKER)
+		return dev->place.map[idx] % nr;
+	if (idx < FV_NR_FIXED_VQS)
+		return 0;
+	return (idx - FV_NR_FIXED_VQS) % nr;
+}
+
+static void free_workers(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_workers; i++) {
+		struct fv_worker *w = dev->workers[i];
+
+		if (!w)
+			continue;
+		if (w->task)
+			kthread_stop(w->task);
+		kfree(w->vqs);
+		kfree(w);
+	}
+	kfree(dev->workers);
+	dev->workers = NULL;
+	dev->nr_workers = 0;
+}
+
+static void free_pools(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < FV_MAX_VQS; i++)
+		fv_io_pool_free(dev->vqs[i]);
+}
+
+static int create_workers(struct fv_dev *dev, unsigned int nr,
+			  unsigned int *count)
+{
+	int node = dev->place.node;
+	unsigned int i;
+
+	dev->workers = kcalloc(nr, sizeof(*dev->workers), GFP_KERNEL);
+	if (!dev->workers)
+		return -ENOMEM;
+	dev->nr_workers = nr;
+	for (i = 0; i < nr; i++) {
+		struct fv_worker *w;
+
+		w = kzalloc_node(sizeof(*w), GFP_KERNEL, node);
+		if (!w)
+			return -ENOMEM;
+		dev->workers[i] = w;
+		w->dev = dev;
+		w->id = i;
+		w->node = node;
+		atomic_long_set(&w->flush_req, 0);
+		init_waitqueue_head(&w->flush_wq);
+		w->vqs = kcalloc(count[i], sizeof(*w->vqs), GFP_KERNEL);
+		if (count[i] && !w->vqs)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int spawn(struct fv_dev *dev, struct fv_worker *w)
+{
+	const struct cpumask *cpus = worker_cpus(dev);
+	struct task_struct *t;
+	int ret;
+
+	t = kthread_create_on_node(worker_fn, w, w->node, "fv-%d-%u",
+				   dev->owner_pid, w->id);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	if (cpus) {
+		ret = set_cpus_allowed_ptr(t, cpus);
+		if (ret)
+			goto err_task;
+	}
+	/* CPU time and memory are charged to the VM's cgroups. */
+	ret = cgroup_attach_task_all(current, t);
+	if (ret)
+		goto err_task;
+	w->task = t;
+	wake_up_process(t);
+	return 0;
+
+err_task:
+	kthread_stop(t);
+	return ret;
+}
+
+/*
+ * Start the workers for every queue that is set up, with the queues'
+ * command pools on the workers' node.  Called at SET_ENDPOINT, after
+ * the target is attached; on error nothing is left running.
+ */
+int fv_workers_start(struct fv_dev *dev)
+{
+	unsigned int count[FV_MAX_VQS] = {};
+	unsigned int i, nr, nio = 0;
+	int ret;
+
+	lockdep_assert_held(&dev->mutex);
+
+	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++)
+		if (dev->vqs[i]->num)
+			nio++;
+	nr = dev->place.nr_workers ? dev->place.nr_workers : max(nio, 1U);
+	nr = min_t(unsigned int, nr, FV_MAX_VQS);
+	for (i = 0; i < FV_MAX_VQS; i++)
+		if (dev->vqs[i]->num)
+			count[worker_of(dev, i, nr)]++;
+
+	ret = create_workers(dev, nr, count);
+	if (ret)
+		goto err;
+
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		struct fv_vq *vq = dev->vqs[i];
+		struct fv_worker *w;
+		__virtio16 used;
+
+		if (!vq->num)
+			continue;
+		w = dev->workers[worker_of(dev, i, nr)];
+		ret = fv_io_pool_alloc(vq, w->node);
+		if (ret)
+			goto err;
+		w->vqs[w->nvqs++] = vq;
+
+		mutex_lock(&vq->mutex);
+		if (get_user(used, &vq->used->idx)) {
+			mutex_unlock(&vq->mutex);
+			ret = -EFAULT;
+			goto err;
+		}
+		vq->last_used = v16(vq, used);
+		vq->signalled_valid = false;
+		vq->pool_wait = false;
+		vq->enabled = true;
+		/* Serve whatever the guest queued before the endpoint. */
+		set_bit(FV_VQ_KICK, &vq->pending);
+		mutex_unlock(&vq->mutex);
+	}
+
+	for (i = 0; i < nr; i++) {
+		ret = spawn(dev, dev->workers[i]);
+		if (ret)
+			goto err;
+	}
+	/* Kicks and completions may wake the workers from here on. */
+	for (i = 0; i < FV_MAX_VQS; i++)
+		if (dev->vqs[i]->num)
+			rcu_assign_pointer(dev->vqs[i]->worker,
+					   dev->workers[worker_of(dev, i, nr)]);
+	for (i = 0; i < nr; i++)
+		wake_up_process(dev->workers[i]->task);
+	return 0;
+
+err:
+	fv_workers_stop(dev);
+	return ret;
+}
+
+static bool drained(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	if (atomic_read(&dev->tmf_inflight))
+		return false;
+	for (i = 0; i < FV_MAX_VQS; i++)
+		if (atomic_read(&dev->vqs[i]->inflight))
+			return false;
+	return true;
+}
+
+/*
+ * Stop serving requests, let every command in flight complete through its
+ * worker, then stop the workers and free the pools.  LIO completes or
+ * aborts every command it was given, so the wait ends.
+ */
+void fv_workers_stop(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&dev->mutex);
+
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		struct fv_vq *vq = dev->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		vq->enabled = false;
+		mutex_unlock(&vq->mutex);
+	}
+
+	while (!wait_event_timeout(dev->drain_wq, drained(dev), 30 * HZ))
+		pr_warn("device of pid %d: waiting for commands to drain\n",
+			dev->owner_pid);
+
+	for (i = 0; i < FV_MAX_VQS; i++)
+		RCU_INIT_POINTER(dev->vqs[i]->worker, NULL);
+	synchronize_rcu();
+
+	free_workers(dev);
+	free_pools(dev);
+	for (i = 0; i < FV_MAX_VQS; i++)
+		clear_bit(FV_VQ_KICK, &dev->vqs[i]->pending);
+}
