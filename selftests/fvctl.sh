@@ -1,0 +1,382 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# fvctl, the control tool: every command, its JSON, its errors, attach's
+# rollback, save/restore, the netlink family through the kernel's own YNL
+# CLI, and a process without CAP_NET_ADMIN.
+#
+#   rd_mcp_0/fvrd0, fvrd1 --+-- naa.5001405f0000a001 tpgt_1 lun_0, lun_1
+#   fileio_0/fvfio0 --------+-- naa.5001405f0000a002 tpgt_2 lun_0
+#   selftests/fvctl/holder: a vguest "guest" attached to the first target
+set -u
+dir=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$dir")
+. "$dir/lib/ktap.sh"
+ko=${FV_KO:?FV_KO must name the built fastvhost.ko}
+
+fvctl=$top/ctl/fvctl
+cfg=/sys/kernel/config/target
+fab=$cfg/fastvhost
+rd=$cfg/core/rd_mcp_0
+fio=$cfg/core/fileio_0
+w1=naa.5001405f0000a001
+w2=naa.5001405f0000a002
+w3=naa.5001405f0000a003
+tmp=$(mktemp -d /tmp/fvctl.XXXXXX)
+holder_pid=
+
+# fails PATTERN CMD...: CMD exits non-zero with one line "fvctl: ..." on
+# stderr that contains PATTERN (case-insensitive), and nothing on stdout.
+fails() {
+	local pat=$1 err rc
+	shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	err=$(cat "$tmp/err")
+	[ "$rc" != 0 ] || { echo "'$*' succeeded"; return 1; }
+	[ "$(wc -l < "$tmp/err")" = 1 ] || { echo "'$*' did not print one line:"; cat "$tmp/err"; return 1; }
+	case $err in "fvctl: "*) ;; *) echo "'$*' printed '$err'"; return 1 ;; esac
+	grep -qi -- "$pat" "$tmp/err" || { echo "'$*' printed '$err', not '$pat'"; return 1; }
+	echo "$* -> rc $rc: $err"
+}
+
+# Every directory, link and nexus under the fabric.
+snapshot() {
+	find "$fab" -printf '%p %l\n' 2>/dev/null | sort
+	find "$fab" -name nexus -exec sh -c 'echo "$1=$(cat "$1")"' _ {} \; 2>/dev/null | sort
+}
+
+# pyjson EXPR < JSON: assert a Python expression over d, the parsed input.
+pyjson() {
+	python3 -c "import json, sys; d = json.load(sys.stdin); assert $1, d" ||
+		{ echo "JSON check failed: $1"; return 1; }
+}
+
+setup() {
+	modprobe target_core_mod && modprobe target_core_file || return 1
+	insmod "$ko" || return 1
+	for b in fvrd0 fvrd1 fvrd2; do
+		mkdir -p "$rd/$b" && echo rd_pages=2048 > "$rd/$b/control" &&
+			echo "fvctl-$b" > "$rd/$b/wwn/vpd_unit_serial" &&
+			echo 1 > "$rd/$b/enable" || return 1
+	done
+	truncate -s 64M "$tmp/fvfio0.img" || return 1
+	mkdir -p "$fio/fvfio0" &&
+		echo "fd_dev_name=$tmp/fvfio0.img,fd_dev_size=67108864" > "$fio/fvfio0/control" &&
+		echo fvctl-fvfio0 > "$fio/fvfio0/wwn/vpd_unit_serial" &&
+		echo 1 > "$fio/fvfio0/enable" || return 1
+	cp "$fvctl" "$tmp/fvctl-nobody" && chmod 755 "$tmp" "$tmp/fvctl-nobody"
+}
+
+basics() {
+	"$fvctl" --version | grep -Eq '^fvctl [0-9a-f.]' || { echo "bad --version"; return 1; }
+	"$fvctl" help | grep -q 'attach --wwn' || { echo "help lacks attach"; return 1; }
+	fails "unknown command 'frob'" "$fvctl" frob || return 1
+	fails "unknown option '--frob'" "$fvctl" show --frob || return 1
+	fails "unknown option" "$fvctl" -Z show || return 1
+	fails "show does not take --lun" "$fvctl" show --lun 1 || return 1
+	fails "needs a value" "$fvctl" attach --wwn || return 1
+	fails "unexpected argument" "$fvctl" show extra
+}
+
+attach() {
+	local nx
+	"$fvctl" attach --wwn $w1 --lun 0 --backstore ramdisk/fvrd0 || return 1
+	[ -L "$fab/$w1/tpgt_1/lun/lun_0/port" ] || { echo "no LUN link"; return 1; }
+	nx=$(cat "$fab/$w1/tpgt_1/nexus")
+	case $nx in naa.*) ;; *) echo "nexus '$nx'"; return 1 ;; esac
+	"$fvctl" attach --wwn $w1 --lun 1 --backstore rd_mcp_0/fvrd1 \
+		--node 0 --cpus 0 --poll-us 50 || return 1
+	"$fvctl" attach --wwn $w2 --tpgt 2 --lun 0 --backstore fileio/fvfio0 || return 1
+	[ "$(readlink -f "$fab/$w2/tpgt_2/lun/lun_0/port")" = "$(readlink -f "$fio/fvfio0")" ] ||
+		{ echo "fileio LUN links elsewhere"; return 1; }
+	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['poll-max-ns'] == 50000 and d[0]['cpus'] == '0' and d[0]['node'] == 0 and d[0]['node-auto'] == 0 and d[0]['node-source'] == 'fixed' and len(d[0]['tpg'][0]['lun']) == 2 and d[0]['tpg'][0]['nexus'] == '$nx'" || return 1
+	"$fvctl" show -j --wwn $w2 | pyjson "d[0]['tpg'][0]['tpgt'] == 2 and d[0]['tpg'][0]['lun'][0]['backstore'] == 'fileio_0/fvfio0' and d[0]['node-auto'] == 1" || return 1
+	# The nexus name comes from the WWN alone.
+	"$fvctl" detach --wwn $w1 --lun 1 && "$fvctl" detach --wwn $w1 || return 1
+	"$fvctl" attach --wwn $w1 --lun 0 --backstore ramdisk/fvrd0 || return 1
+	[ "$(cat "$fab/$w1/tpgt_1/nexus")" = "$nx" ] || { echo "nexus changed"; return 1; }
+	"$fvctl" attach --wwn $w1 --lun 1 --backstore ramdisk/fvrd1 --node 0 --cpus 0 --poll-us 50
+}
+
+show() {
+	"$fvctl" show > "$tmp/show" || return 1
+	grep -q "^target $w1" "$tmp/show" && grep -q "lun 1 backstore rd_mcp_0/fvrd1" "$tmp/show" &&
+		grep -q "tpgt 2 nexus naa\." "$tmp/show" || { echo "show text:"; cat "$tmp/show"; return 1; }
+	"$fvctl" -j show | python3 "$dir/fvctl/check_show.py" || return 1
+	"$fvctl" -j -p show | python3 "$dir/fvctl/check_show.py" || return 1
+	[ "$("$fvctl" -j -p show | wc -l)" -gt 10 ] || { echo "-p is not indented"; return 1; }
+	"$fvctl" | grep -q "^target $w2" || { echo "no command is not show"; return 1; }
+	fails "no target naa.5001405f0000dead" "$fvctl" show --wwn naa.5001405f0000dead
+}
+
+ynl_agrees() {
+	"$top/scripts/ynl" cli --dump target-get --output-json > "$tmp/ynl.json" ||
+		{ echo "ynl cli failed"; return 1; }
+	"$fvctl" -j show > "$tmp/fvctl.json" || return 1
+	python3 "$dir/fvctl/jsoncmp.py" "$tmp/ynl.json" "$tmp/fvctl.json" || return 1
+	"$top/scripts/ynl" cli --do target-get --json "{\"wwn\": \"$w2\"}" --output-json > "$tmp/ynl1.json" &&
+		python3 -c "import json, sys; d = json.load(open(sys.argv[1])); json.dump([d], open(sys.argv[1], 'w'))" "$tmp/ynl1.json" &&
+		"$fvctl" -j show --wwn $w2 > "$tmp/fvctl1.json" &&
+		python3 "$dir/fvctl/jsoncmp.py" "$tmp/ynl1.json" "$tmp/fvctl1.json"
+}
+
+ynl_extack() {
+	local out
+	out=$("$top/scripts/ynl" cli --do target-set --json "{\"wwn\": \"$w1\", \"poll-max-ns\": 99999999}" 2>&1) &&
+		{ echo "ynl target-set with poll-max-ns 99999999 succeeded"; return 1; }
+	echo "$out" | grep -q "integer out of range" || { echo "no extack: $out"; return 1; }
+	out=$("$top/scripts/ynl" cli --do target-get --json '{"wwn": "naa.5001405f0000dead"}' 2>&1) &&
+		{ echo "target-get of an unknown WWN succeeded"; return 1; }
+	echo "$out" | grep -q "no fastvhost target with this WWN" || { echo "no extack: $out"; return 1; }
+	out=$("$top/scripts/ynl" cli --do target-set --json '{"poll-max-ns": 1000}' 2>&1) &&
+		{ echo "target-set without a WWN succeeded"; return 1; }
+	echo "$out" | grep -qi "miss\|wwn" || { echo "no missing-attribute report: $out"; return 1; }
+}
+
+set_ok() {
+	"$fvctl" set --wwn $w1 --node auto --cpus all --poll-us 20 --poll-grow 4 --poll-shrink 2 --workers 2 || return 1
+	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['node-auto'] == 1 and d[0]['node-source'] != 'fixed' and d[0]['cpus'] == '' and d[0]['poll-max-ns'] == 20000 and d[0]['poll-grow'] == 4 and d[0]['poll-shrink'] == 2 and d[0]['workers'] == 2" || return 1
+	"$fvctl" set --wwn $w1 --node 1 --cpus 1 --poll-ns 12345 --map 2=0,3=1 || return 1
+	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['node'] == 1 and d[0]['cpus'] == '1' and d[0]['poll-max-ns'] == 12345 and {(q['index'], q['worker']) for q in d[0]['queue']} == {(2, 0), (3, 1)}" || return 1
+	"$fvctl" set --wwn $w1 --node -1 --cpus all --poll-us 50 --workers 0 --poll-grow 0 --poll-shrink 0
+}
+
+set_errors() {
+	"$fvctl" -j show > "$tmp/before.json" || return 1
+	fails "out of range" "$fvctl" set --wwn $w1 --poll-us 99999999 || return 1
+	fails "poll-us.*integer out of range" "$fvctl" set --wwn $w1 --poll-us 20000 || return 1
+	fails "node.*integer out of range" "$fvctl" set --wwn $w1 --node 99999 || return 1
+	fails "node.*no such NUMA node online" "$fvctl" set --wwn $w1 --node 7 || return 1
+	fails "cpus.*not a CPU list" "$fvctl" set --wwn $w1 --cpus 'x-y' || return 1
+	fails "cpus.*lacks" "$fvctl" set --wwn $w1 --cpus 4000 || return 1
+	fails "poll-grow.*out of range" "$fvctl" set --wwn $w1 --poll-grow 100 || return 1
+	fails "workers.*out of range" "$fvctl" set --wwn $w1 --workers 1000 || return 1
+	fails "map.*QUEUE=WORKER" "$fvctl" set --wwn $w1 --map 2 || return 1
+	fails "no target naa.5001405f0000dead" "$fvctl" set --wwn naa.5001405f0000dead --node 0 || return 1
+	fails "set needs --wwn" "$fvctl" set --node 0 || return 1
+	fails "at least one" "$fvctl" set --wwn $w1 || return 1
+	fails "wants a number" "$fvctl" set --wwn $w1 --node one || return 1
+	"$fvctl" -j show > "$tmp/after.json" &&
+		python3 "$dir/fvctl/jsoncmp.py" "$tmp/before.json" "$tmp/after.json"
+}
+
+# attach_rolls_back PATTERN ARGS...: attach fails naming PATTERN, and
+# configfs is as it was.
+attach_rolls_back() {
+	local pat=$1
+	shift
+	snapshot > "$tmp/snap.before"
+	fails "$pat" "$fvctl" attach "$@" || return 1
+	snapshot > "$tmp/snap.after"
+	diff -u "$tmp/snap.before" "$tmp/snap.after" || { echo "attach $* left the above"; return 1; }
+}
+
+attach_errors() {
+	attach_rolls_back "no backstore ramdisk/nosuch" --wwn $w3 --lun 0 --backstore ramdisk/nosuch || return 1
+	attach_rolls_back "no backstore fileio/fvrd0" --wwn $w3 --lun 0 --backstore fileio/fvrd0 || return 1
+	attach_rolls_back "backstore wants" --wwn $w3 --lun 0 --backstore fvrd0 || return 1
+	attach_rolls_back "cpus.*not a CPU list" --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 --cpus zz || return 1
+	attach_rolls_back "node.*integer out of range" --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 --node 99999 || return 1
+	attach_rolls_back "node.*no such NUMA node" --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 --node 7 || return 1
+	attach_rolls_back "poll-us.*integer out of range" --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 --poll-us 20000 || return 1
+	attach_rolls_back "nexus" --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 --nexus iqn.2026-01.org.example:x || return 1
+	attach_rolls_back "must start with naa., fc. or iqn." --wwn eui.1234 --lun 0 --backstore ramdisk/fvrd2 || return 1
+	attach_rolls_back "needs --lun" --wwn $w3 --backstore ramdisk/fvrd2 || return 1
+	attach_rolls_back "needs --backstore" --wwn $w3 --lun 0 || return 1
+	attach_rolls_back "needs --wwn" --lun 0 --backstore ramdisk/fvrd2 || return 1
+	attach_rolls_back "exists already" --wwn $w1 --lun 0 --backstore ramdisk/fvrd2 || return 1
+	attach_rolls_back "tpgt.*out of range" --wwn $w3 --tpgt 256 --lun 0 --backstore ramdisk/fvrd2 || return 1
+	# On a target that exists: only the new LUN goes, the target stays.
+	attach_rolls_back "cpus.*not a CPU list" --wwn $w1 --lun 5 --backstore ramdisk/fvrd2 --cpus 1-0 || return 1
+	# A new portal group of an existing target, its nexus included.
+	attach_rolls_back "cpus.*lacks" --wwn $w1 --tpgt 3 --lun 0 --backstore ramdisk/fvrd2 --cpus 4000 || return 1
+	# From scratch: even the fabric directory goes.
+	"$fvctl" save "$tmp/errs.conf" && "$fvctl" detach --wwn $w1 && "$fvctl" detach --wwn $w2 || return 1
+	[ ! -e "$fab" ] || { echo "$fab left after detaching all"; return 1; }
+	fails "not a CPU list" "$fvctl" attach --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 --cpus zz || return 1
+	[ ! -e "$fab" ] || { echo "failed attach left $fab"; return 1; }
+	"$fvctl" restore "$tmp/errs.conf"
+}
+
+unprivileged() {
+	local np="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all $tmp/fvctl-nobody"
+	$np show > /dev/null || { echo "show as nobody failed"; return 1; }
+	$np -j show | python3 "$dir/fvctl/check_show.py" || return 1
+	$np stats > /dev/null || { echo "stats as nobody failed"; return 1; }
+	fails "permission denied" $np set --wwn $w1 --poll-us 10 || return 1
+	fails "permission denied" $np stats --reset --wwn $w1 || return 1
+	fails "permission denied" $np attach --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 || return 1
+	fails "permission denied" $np detach --wwn $w1 || return 1
+	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['poll-max-ns'] == 50000"
+}
+
+build_holder() {
+	cc -O2 -D_GNU_SOURCE -I"$dir/lib" -o "$tmp/holder" "$dir/fvctl/holder.c" "$dir"/lib/vg_*.c
+}
+
+hold() {	# hold WWN: attach the holder "guest"; holder_pid
+	rm -f "$tmp/hold" "$tmp/holder.out"
+	mkfifo "$tmp/hold"
+	"$tmp/holder" "$1" < "$tmp/hold" > "$tmp/holder.out" 2>&1 &
+	holder_pid=$!
+	exec 9> "$tmp/hold"
+	for _ in $(seq 100); do
+		grep -q attached "$tmp/holder.out" && return 0
+		kill -0 $holder_pid 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "holder did not attach:"; cat "$tmp/holder.out"
+	return 1
+}
+
+release() {
+	[ -n "$holder_pid" ] || return 0
+	exec 9>&-
+	wait $holder_pid
+	holder_pid=
+}
+
+monitor() {
+	local mpid jpid
+	"$fvctl" monitor > "$tmp/mon" 2>&1 &
+	mpid=$!
+	"$fvctl" -j monitor > "$tmp/mon.json" 2>&1 &
+	jpid=$!
+	sleep 1
+	"$fvctl" attach --wwn $w1 --lun 2 --backstore ramdisk/fvrd2 || return 1
+	"$fvctl" detach --wwn $w1 --lun 2 || return 1
+	if [ -x "$tmp/holder" ]; then
+		hold $w1 && release || return 1
+	fi
+	sleep 1
+	kill -INT $mpid
+	kill -TERM $jpid
+	wait $mpid || { echo "monitor exited $? on SIGINT"; return 1; }
+	wait $jpid || { echo "monitor -j exited $? on SIGTERM"; return 1; }
+	cat "$tmp/mon"
+	grep -q "^lun-add $w1 tpgt 1 lun 2 backstore rd_mcp_0/fvrd2$" "$tmp/mon" &&
+		grep -q "^lun-del $w1 tpgt 1 lun 2" "$tmp/mon" || { echo "no LUN events"; return 1; }
+	python3 - "$tmp/mon.json" "$([ -x "$tmp/holder" ] && echo 1)" <<-'PY' || return 1
+	import json, sys
+	ev = [json.loads(l) for l in open(sys.argv[1])]
+	names = [e['event'] for e in ev]
+	assert names[:2] == ['lun-add', 'lun-del'], names
+	assert ev[0]['tpg'][0]['lun'][0]['index'] == 2, ev[0]
+	if sys.argv[2]:
+	    assert names[2:] == ['attach', 'detach'], names
+	    assert ev[2]['owner-pid'] == ev[3]['owner-pid'] > 0, ev
+	PY
+	if [ -x "$tmp/holder" ]; then
+		grep -q "^attach $w1 owner-pid [0-9]" "$tmp/mon" &&
+			grep -q "^detach $w1 owner-pid [0-9]" "$tmp/mon" ||
+			{ echo "no attach/detach events"; return 1; }
+	fi
+}
+
+guest() {
+	local out
+	hold $w1 || return 1
+	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['owner-pid'] == $holder_pid and d[0]['nr-queues'] == 4 and len(d[0]['queue']) == 4" || return 1
+	"$fvctl" show --wwn $w1 | grep -q "owner-pid $holder_pid" || { echo "show text lacks the owner"; return 1; }
+	"$fvctl" stats --wwn $w1 | grep -q "queue 2" || { "$fvctl" stats; return 1; }
+	"$fvctl" -j stats | pyjson "[t for t in d if t['wwn'] == '$w1'][0]['owner-pid'] == $holder_pid" || return 1
+	"$fvctl" set --wwn $w1 --poll-us 40 || { echo "live set failed"; return 1; }
+	fails "in use by a guest" "$fvctl" detach --wwn $w1 || return 1
+	# configfs itself refuses (EBUSY): the nexus of a pinned portal group.
+	out=$(echo NULL 2>&1 > "$fab/$w1/tpgt_1/nexus") && { echo "nexus dropped under a guest"; return 1; }
+	[ -d "$fab/$w1/tpgt_1" ] || return 1
+	release || return 1
+	"$fvctl" -j show --wwn $w1 | pyjson "'owner-pid' not in d[0]" || return 1
+	"$fvctl" set --wwn $w1 --poll-us 50
+}
+
+stats() {
+	"$fvctl" stats > "$tmp/stats" || return 1
+	grep -q "target $w2: no guest attached" "$tmp/stats" || { cat "$tmp/stats"; return 1; }
+	"$fvctl" -j stats | pyjson "sorted(t['wwn'] for t in d) == ['$w1', '$w2']" || return 1
+	"$fvctl" stats -j --wwn $w2 | pyjson "d[0]['wwn'] == '$w2'" || return 1
+	"$fvctl" stats --reset --wwn $w1 || return 1
+	"$fvctl" stats --reset || return 1
+	fails "no target" "$fvctl" stats --wwn naa.5001405f0000dead || return 1
+	fails "watch wants" "$fvctl" stats --watch 0 || return 1
+	timeout -s INT 3 "$fvctl" stats -j --watch 0.5 > "$tmp/watch"
+	[ $? = 0 ] || { echo "stats --watch did not end cleanly on SIGINT"; return 1; }
+	[ "$(wc -l < "$tmp/watch")" -ge 2 ] || { echo "stats --watch printed:"; cat "$tmp/watch"; return 1; }
+	while read -r l; do echo "$l" | pyjson "len(d) == 2" || return 1; done < "$tmp/watch"
+}
+
+save_restore() {
+	"$fvctl" set --wwn $w2 --node 0 --cpus 0 --poll-ns 7777 --workers 1 --map 2=0 || return 1
+	"$fvctl" -j show > "$tmp/saved.json" || return 1
+	"$fvctl" save "$tmp/fv.conf" || return 1
+	cat "$tmp/fv.conf"
+	"$fvctl" save || return 1
+	cmp -s <(grep -v '^#' "$tmp/fv.conf") <(grep -v '^#' /etc/fastvhost/fastvhost.conf) ||
+		{ echo "save without FILE differs"; return 1; }
+	"$fvctl" detach --wwn $w1 && "$fvctl" detach --wwn $w2 || return 1
+	[ -z "$("$fvctl" -j show | python3 -c 'import json,sys; print(json.load(sys.stdin) or "")')" ] ||
+		{ echo "targets left after detach"; return 1; }
+	"$fvctl" restore "$tmp/fv.conf" || return 1
+	"$fvctl" -j show > "$tmp/restored.json" || return 1
+	python3 "$dir/fvctl/jsoncmp.py" "$tmp/saved.json" "$tmp/restored.json" || return 1
+	# Restoring over what is there changes nothing; the default file works.
+	"$fvctl" restore || return 1
+	"$fvctl" -j show > "$tmp/restored2.json" &&
+		python3 "$dir/fvctl/jsoncmp.py" "$tmp/saved.json" "$tmp/restored2.json" || return 1
+	fails "cannot read" "$fvctl" restore "$tmp/nosuch.conf" || return 1
+	echo "detach --wwn $w1" > "$tmp/bad.conf"
+	"$fvctl" restore "$tmp/bad.conf" 2>&1 | grep -q "bad.conf:1: 'detach' is not a command" ||
+		{ echo "restore ran a detach line"; return 1; }
+	"$fvctl" set --wwn $w2 --node auto --cpus all --poll-us 32 --workers 0
+}
+
+detach() {
+	fails "no target $w3" "$fvctl" detach --wwn $w3 || return 1
+	fails "has no lun 9" "$fvctl" detach --wwn $w1 --lun 9 || return 1
+	fails "detach needs --wwn" "$fvctl" detach || return 1
+	"$fvctl" detach --wwn $w1 --lun 1 || return 1
+	[ ! -e "$fab/$w1/tpgt_1/lun/lun_1" ] && [ -d "$fab/$w1/tpgt_1/lun/lun_0" ] || return 1
+	"$fvctl" detach --wwn $w1 && "$fvctl" detach --wwn $w2 || return 1
+	[ ! -e "$fab" ] || { echo "left:"; find "$fab"; return 1; }
+}
+
+teardown() {
+	local ret=0
+	release
+	for w in $w1 $w2 $w3; do
+		[ -d "$fab/$w" ] && "$fvctl" detach --wwn $w
+	done
+	rmdir "$fab" 2>/dev/null
+	for b in fvrd0 fvrd1 fvrd2; do rmdir "$rd/$b" || ret=1; done
+	rmdir "$fio/fvfio0" || ret=1
+	rmdir "$rd" "$fio" 2>/dev/null
+	rmmod fastvhost || ret=1
+	fails "module is not loaded" "$fvctl" show || ret=1
+	fails "module is not loaded" "$fvctl" attach --wwn $w1 --lun 0 --backstore ramdisk/fvrd0 || ret=1
+	rm -rf "$tmp" /etc/fastvhost
+	return $ret
+}
+
+ktap_plan 16
+ktap_run "setup: module, rd_mcp and fileio backstores" setup
+ktap_run "version, help, unknown commands and options" basics
+ktap_run "attach ramdisk, rd_mcp_0 and fileio LUNs with settings" attach
+ktap_run "show as text, JSON and pretty JSON" show
+ktap_run "YNL CLI dump and do agree with fvctl show -j" ynl_agrees
+ktap_run "the kernel answers bad attributes with extack" ynl_extack
+ktap_run "set changes placement, polling, workers and the queue map" set_ok
+ktap_run "set refuses bad values with one clear line, changing nothing" set_errors
+ktap_run "a failed attach leaves configfs as it was" attach_errors
+ktap_run "without CAP_NET_ADMIN: show and stats work, changes are refused" unprivileged
+if build_holder > "$tmp/cc.log" 2>&1; then
+	ktap_run "a guest: owner, queues, live set, busy detach" guest
+else
+	cat "$tmp/cc.log" | sed 's/^/# /'
+	ktap_skip "a guest: owner, queues, live set, busy detach (no vguest library)"
+fi
+ktap_run "monitor prints LUN and attach events, ends on SIGINT/SIGTERM" monitor
+ktap_run "stats as text and JSON, --reset, --watch" stats
+ktap_run "save and restore round-trip" save_restore
+ktap_run "detach a LUN and whole targets" detach
+ktap_run "teardown: backstores, module unload, fvctl without the module" teardown
+ktap_finish

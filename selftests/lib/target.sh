@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Create and remove LIO targets for a vhost-scsi fabric ("vhost" = stock
+# vhost_scsi, "fastvhost") through raw configfs. Source this file:
+#
+#   . selftests/lib/target.sh
+#   bs=$(tgt_rd ramdisk0 16384)                 # rd_mcp, 16384 4 KiB pages
+#   bs2=$(tgt_file file0 /tmp/f0.img 67108864)  # fileio, size in bytes
+#   tgt_tpg   vhost naa.5001405ffaa00001 1
+#   tgt_lun   vhost naa.5001405ffaa00001 1 0 "$bs"
+#   tgt_nexus vhost naa.5001405ffaa00001 1      # last: SET_ENDPOINT needs it
+#   ...
+#   tgt_del   vhost naa.5001405ffaa00001        # nexus, luns, tpgs, wwn
+#   tgt_bs_del "$bs"
+#
+# Or the standard test target in one go (exports FV_DEV FV_WWN FV_TPGT
+# FV_LUNS for the tests):
+#   tgt_up vhost        ...        tgt_down
+#
+# Functions print what failed to stderr and return non-zero.
+
+TGT_CFS=${TGT_CFS:-/sys/kernel/config/target}
+
+tgt__err() { echo "target.sh: $*" >&2; return 1; }
+
+tgt__w() {	# tgt__w FILE VALUE
+	printf '%s\n' "$2" > "$1" 2>/dev/null ||
+		tgt__err "cannot write '$2' to $1"
+}
+
+tgt__bs_common() {	# tgt__bs_common DIR NAME CONTROL
+	local dir=$1 name=$2
+	mkdir -p "$dir" || tgt__err "mkdir $dir" || return
+	tgt__w "$dir/control" "$3" || return
+	# Without a serial LIO lists no VPD pages (no 0x80, no 0x83).
+	tgt__w "$dir/wwn/vpd_unit_serial" "fastvhost-test-$name" || return
+	tgt__w "$dir/enable" 1 || return
+	echo "$dir"
+}
+
+# tgt_rd NAME PAGES [HBA]: rd_mcp backstore of PAGES 4 KiB pages.
+tgt_rd() {
+	[ $# -ge 2 ] || tgt__err "usage: tgt_rd NAME PAGES [HBA]" || return
+	tgt__bs_common "$TGT_CFS/core/rd_mcp_${3:-0}/$1" "$1" "rd_pages=$2"
+}
+
+# tgt_file NAME PATH BYTES [HBA]: fileio backstore with UNMAP and WRITE SAME.
+tgt_file() {
+	local dir
+	[ $# -ge 3 ] || tgt__err "usage: tgt_file NAME PATH BYTES [HBA]" || return
+	truncate -s "$3" "$2" || tgt__err "cannot create $2" || return
+	dir=$(tgt__bs_common "$TGT_CFS/core/fileio_${4:-0}/$1" "$1" \
+		"fd_dev_name=$2,fd_dev_size=$3") || return
+	tgt__w "$dir/attrib/emulate_tpu" 1 || return
+	tgt__w "$dir/attrib/emulate_tpws" 1 || return
+	echo "$dir"
+}
+
+# tgt_bs_del DIR: remove a backstore (and its HBA when empty).
+tgt_bs_del() {
+	local dir=$1 hba
+	[ -d "$dir" ] || return 0
+	hba=$(dirname "$dir")
+	rmdir "$dir" || tgt__err "rmdir $dir (still exported?)" || return
+	rmdir "$hba" 2>/dev/null
+	return 0
+}
+
+tgt__tpg() { echo "$TGT_CFS/$1/$2/tpgt_$3"; }
+
+# tgt_tpg FABRIC WWN TPGT
+tgt_tpg() {
+	[ $# -eq 3 ] || tgt__err "usage: tgt_tpg FABRIC WWN TPGT" || return
+	[ -d "$TGT_CFS/$1" ] || mkdir "$TGT_CFS/$1" 2>/dev/null ||
+		tgt__err "fabric '$1' not registered (module loaded?)" || return
+	mkdir -p "$(tgt__tpg "$@")" || tgt__err "cannot create $(tgt__tpg "$@")"
+}
+
+# tgt_lun FABRIC WWN TPGT LUN BACKSTORE_DIR
+tgt_lun() {
+	local lun
+	[ $# -eq 5 ] || tgt__err "usage: tgt_lun FABRIC WWN TPGT LUN BACKSTORE" || return
+	lun=$(tgt__tpg "$1" "$2" "$3")/lun/lun_$4
+	mkdir -p "$lun" || tgt__err "mkdir $lun" || return
+	ln -s "$5" "$lun/$(basename "$5")" || tgt__err "cannot link $5 into $lun"
+}
+
+# tgt_nexus FABRIC WWN TPGT [INITIATOR]: the I_T nexus, written last.
+tgt_nexus() {
+	local tpg init
+	[ $# -ge 3 ] || tgt__err "usage: tgt_nexus FABRIC WWN TPGT [INITIATOR]" || return
+	tpg=$(tgt__tpg "$1" "$2" "$3")
+	# Default initiator: the WWN with its last digit changed, same prefix.
+	init=${4:-${2%?}f}
+	[ "$init" != "$2" ] || init=${2%?}e
+	tgt__w "$tpg/nexus" "$init"
+}
+
+# tgt_del FABRIC WWN: drop nexus, LUNs and TPGs, then the WWN itself.
+tgt_del() {
+	local wwn=$TGT_CFS/$1/$2 tpg lun l rc=0
+	[ -d "$wwn" ] || return 0
+	for tpg in "$wwn"/tpgt_*; do
+		[ -d "$tpg" ] || continue
+		[ -e "$tpg/nexus" ] && printf 'NULL\n' > "$tpg/nexus" 2>/dev/null
+		for lun in "$tpg"/lun/lun_*; do
+			[ -d "$lun" ] || continue
+			for l in "$lun"/*; do
+				[ -L "$l" ] && { rm -f "$l" || rc=1; }
+			done
+			rmdir "$lun" || rc=1
+		done
+		rmdir "$tpg" || rc=1
+	done
+	rmdir "$wwn" || rc=1
+	[ $rc = 0 ] || tgt__err "could not remove all of $wwn (in use?)"
+}
+
+# tgt_up FABRIC [WWN]: LUN 0 = rd_mcp 64 MiB, LUN 1 = fileio 64 MiB on
+# $TGT_DIR (default /tmp). Exports FV_DEV FV_WWN FV_TPGT FV_LUNS.
+tgt_up() {
+	local fabric=${1:-vhost} wwn=${2:-} rd fio
+	case "$fabric" in
+	vhost) : "${wwn:=naa.5001405ffaa00001}"; FV_DEV=${FV_DEV:-/dev/vhost-scsi} ;;
+	fastvhost) : "${wwn:=naa.5001405ffbb00001}"; FV_DEV=${FV_DEV:-/dev/fastvhost} ;;
+	*) tgt__err "unknown fabric $fabric"; return ;;
+	esac
+	TGT_UP_FABRIC=$fabric TGT_UP_WWN=$wwn
+	# PR OUT writes APTPL state under dbroot: it must exist
+	mkdir -p "$(cat "$TGT_CFS/dbroot" 2>/dev/null || echo /var/target)/pr"
+	rd=$(tgt_rd "fv_${fabric}_rd" 16384) || return
+	fio=$(tgt_file "fv_${fabric}_file" "${TGT_DIR:-/tmp}/fv_${fabric}_file.img" \
+		$((64 << 20))) || return
+	TGT_UP_BS="$rd $fio"
+	tgt_tpg "$fabric" "$wwn" 1 &&
+	tgt_lun "$fabric" "$wwn" 1 0 "$rd" &&
+	tgt_lun "$fabric" "$wwn" 1 1 "$fio" &&
+	tgt_nexus "$fabric" "$wwn" 1 || return
+	export FV_DEV FV_WWN=$wwn FV_TPGT=1 FV_LUNS=0,1
+}
+
+# tgt_down: undo tgt_up.
+tgt_down() {
+	local bs rc=0
+	[ -n "${TGT_UP_WWN:-}" ] || return 0
+	tgt_del "$TGT_UP_FABRIC" "$TGT_UP_WWN" || rc=1
+	for bs in $TGT_UP_BS; do
+		tgt_bs_del "$bs" || rc=1
+	done
+	rm -f "${TGT_DIR:-/tmp}/fv_${TGT_UP_FABRIC}_file.img"
+	unset TGT_UP_WWN TGT_UP_FABRIC TGT_UP_BS
+	return $rc
+}

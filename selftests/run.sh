@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the vguest tests and print KTAP.
+#
+#   run.sh [-f vhost|fastvhost] [-s] [-t TEST]... [-T SEC] [-- HARNESS_ARGS]
+#
+#   -f FABRIC  which device/fabric: vhost (/dev/vhost-scsi, default) or
+#              fastvhost (/dev/fastvhost)
+#   -s         set up first: modprobe, insmod $FV_KO for fastvhost, create
+#              the standard target (lib/target.sh tgt_up), remove it after
+#   -t TEST    run only this test program (repeatable); default: all
+#   -T SEC     per-program timeout (default 1800)
+#   HARNESS_ARGS are passed to every program (e.g. -r cmds.inquiry, -l)
+#
+# Without -s the target must exist and FV_WWN (FV_DEV, FV_TPGT, FV_LUNS)
+# be set; see tests_common.h. Exit status: 0 when every program passed.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -x "$here/scsi_cmds" ]; then bin=$here; else bin=$(cd "$here/../build/selftests" 2>/dev/null && pwd); fi
+for t in "$here/target.sh" "$here/lib/target.sh"; do
+	# shellcheck source-path=SCRIPTDIR source=lib/target.sh
+	[ -f "$t" ] && { . "$t"; break; }
+done
+
+fabric=vhost setup=0 tmo=1800 tests=()
+while getopts "f:st:T:h" opt; do
+	case $opt in
+	f) fabric=$OPTARG ;;
+	s) setup=1 ;;
+	t) tests+=("$OPTARG") ;;
+	T) tmo=$OPTARG ;;
+	*) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ ${#tests[@]} -gt 0 ] || tests=(scsi_cmds scsi_io hostile hostile_ioctl)
+[ -n "$bin" ] || { echo "run.sh: test binaries not built (make -C selftests)" >&2; exit 2; }
+
+bail() { echo "Bail out! $*"; exit 2; }
+
+echo "KTAP version 1"
+echo "1..${#tests[@]}"
+
+if [ $setup = 1 ]; then
+	modprobe -a target_core_mod target_core_file >/dev/null 2>&1 ||
+		bail "modprobe target_core_mod target_core_file failed"
+	mountpoint -q /sys/kernel/config ||
+		mount -t configfs configfs /sys/kernel/config || bail "no configfs"
+	case $fabric in
+	vhost) modprobe vhost_scsi || bail "modprobe vhost_scsi failed" ;;
+	fastvhost)
+		if [ ! -e /dev/fastvhost ]; then
+			[ -n "${FV_KO:-}" ] || bail "/dev/fastvhost missing and FV_KO not set"
+			insmod "$FV_KO" || bail "insmod $FV_KO failed"
+		fi ;;
+	*) bail "unknown fabric $fabric" ;;
+	esac
+	tgt_up "$fabric" || { tgt_down; bail "target setup failed"; }
+	trap 'tgt_down || echo "# target teardown failed"' EXIT
+fi
+echo "# fabric $fabric: FV_DEV=${FV_DEV:-} FV_WWN=${FV_WWN:-} FV_TPGT=${FV_TPGT:-} FV_LUNS=${FV_LUNS:-}"
+
+n=0 failed=0
+for t in "${tests[@]}"; do
+	n=$((n + 1))
+	echo "# selftests: fastvhost: $t"
+	if [ ! -x "$bin/$t" ]; then
+		echo "not ok $n selftests: fastvhost: $t # missing $bin/$t"
+		failed=$((failed + 1))
+		continue
+	fi
+	timeout --foreground -k 10 "$tmo" "$bin/$t" "$@" 2>&1 | sed -u 's/^/# /'
+	rc=${PIPESTATUS[0]}
+	case $rc in
+	0) echo "ok $n selftests: fastvhost: $t" ;;
+	4) echo "ok $n selftests: fastvhost: $t # SKIP" ;;
+	124) echo "not ok $n selftests: fastvhost: $t # TIMEOUT ${tmo}s"; failed=$((failed + 1)) ;;
+	*) echo "not ok $n selftests: fastvhost: $t # exit=$rc"; failed=$((failed + 1)) ;;
+	esac
+done
+echo "# $((n - failed)) of $n programs passed"
+[ $failed = 0 ]

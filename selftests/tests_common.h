@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the vguest tests. Environment:
+ *   FV_DEV   device node (default /dev/vhost-scsi)
+ *   FV_WWN   target WWN, e.g. naa.5001405000000001 (tests skip without it)
+ *   FV_TPGT  target portal group tag (default 1)
+ *   FV_LUNS  comma separated LUNs, scratch data! (default 0)
+ */
+#ifndef TESTS_COMMON_H
+#define TESTS_COMMON_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vguest.h"
+
+#define TC_FEAT_V1	(1ULL << VIRTIO_F_VERSION_1)
+#define TC_FEAT_IND	(1ULL << VIRTIO_RING_F_INDIRECT_DESC)
+#define TC_FEAT_EVIDX	(1ULL << VIRTIO_RING_F_EVENT_IDX)
+#define TC_FEAT_ALL	(TC_FEAT_V1 | TC_FEAT_IND | TC_FEAT_EVIDX)
+
+struct tc_cfg {
+	unsigned int nq;	/* request queues; 0: 4 */
+	unsigned int ring;	/* 0: 128 */
+	uint64_t features;	/* 0: TC_FEAT_ALL */
+	size_t arena;		/* 0: 64 MiB */
+	unsigned int nregions;	/* 0: 1 */
+	bool adjacent;
+};
+
+/*
+ * Open and start a device. SET_ENDPOINT is retried for a few seconds while
+ * the target is still held by a previous user that is going away.
+ */
+static inline int tc_open(struct vg_dev **dp, const struct vg_env *e,
+			  const struct tc_cfg *c)
+{
+	struct tc_cfg def = { 0 };
+	struct vg_opts o;
+	struct vg_dev *d;
+	int rc, tries;
+
+	if (!c)
+		c = &def;
+	vg_opts_default(&o);
+	o.path = e->dev;
+	o.nr_io_queues = c->nq ? c->nq : 4;
+	o.ring_size = c->ring ? c->ring : 128;
+	o.want_features = c->features ? c->features : TC_FEAT_ALL;
+	o.arena_size = c->arena ? c->arena : 64 << 20;
+	o.nregions = c->nregions ? c->nregions : 1;
+	o.adjacent_regions = c->adjacent;
+	*dp = NULL;
+	rc = vg_open(&d, &o);
+	if (rc)
+		return rc;
+	rc = vg_setup(d);
+	for (tries = 0; !rc; tries++) {
+		d->quiet = tries < 50;
+		rc = vg_set_endpoint(d, e->wwn, e->tpgt);
+		d->quiet = false;
+		if ((rc != -ENODEV && rc != -EBUSY) || tries >= 50)
+			break;
+		usleep(200 * 1000);
+	}
+	if (rc) {
+		fprintf(stderr, "# SET_ENDPOINT %s tpgt %u on %s: %s\n",
+			e->wwn, e->tpgt, e->dev, strerror(-rc));
+	} else {
+		rc = vg_events_post(d);
+	}
+	if (rc) {
+		vg_close(d);
+		return rc;
+	}
+	*dp = d;
+	return 0;
+}
+
+/* Testing the stock vhost_scsi module (known quirks are tolerated)? */
+static inline bool tc_stock(const struct vg_env *e)
+{
+	const char *b = strrchr(e->dev, '/');
+
+	return !strcmp(b ? b + 1 : e->dev, "vhost-scsi");
+}
+
+static inline bool tc_is_ua(const struct vg_io *io)
+{
+	uint8_t key, asc, ascq;
+
+	return io->response == VIRTIO_SCSI_S_OK && io->status == 0x02 &&
+	       vg_sense_key(io, &key, &asc, &ascq) && key == 0x6;
+}
+
+/* vg_io_exec, repeated while the LUN reports a UNIT ATTENTION */
+static inline int tc_exec(struct vg_vq *q, struct vg_io *io)
+{
+	int rc, i;
+
+	for (i = 0; i < 8; i++) {
+		rc = vg_io_exec(q, io, VG_TIMEOUT_MS);
+		if (rc || !tc_is_ua(io))
+			return rc;
+	}
+	return rc;
+}
+
+static inline const char *tc_str(const struct vg_io *io)
+{
+	static __thread char buf[192];
+
+	return vg_io_str(io, buf, sizeof(buf));
+}
+
+/* sense key of a CHECK CONDITION, or -1 */
+static inline int tc_sense_key(const struct vg_io *io)
+{
+	uint8_t key, asc, ascq;
+
+	if (io->status != 0x02 || !vg_sense_key(io, &key, &asc, &ascq))
+		return -1;
+	return key;
+}
+
+#endif /* TESTS_COMMON_H */
