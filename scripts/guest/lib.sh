@@ -23,3 +23,14 @@ drop_caches() {
 	blockdev --flushbufs "$FV_DEV"
 	echo 3 >/proc/sys/vm/drop_caches
 }
+
+# fio and its libraries travel compressed (see scripts/mkguest); unpack them
+# on first use.
+need_fio() {
+	command -v fio >/dev/null && return
+	[ -f /fv/fio.cpio.zst ] || fail "no fio in this guest image"
+	(cd / && zstd -qdc /fv/fio.cpio.zst | cpio -idmu 2>/dev/null) ||
+		fail "cannot unpack /fv/fio.cpio.zst"
+	rm -f /fv/fio.cpio.zst
+	command -v fio >/dev/null || fail "fio missing after unpacking"
+}

@@ -4,6 +4,7 @@
 # libaio) with crc32c verify headers, read back and verified by the same job;
 # then, after dropping the caches, a verify-only pass over the same data.
 
+need_fio
 size=$(disk_bytes) || fail "cannot get the size of $FV_DEV"
 mib=$((size / 1048576))
 [ $mib -gt 48 ] && mib=48
