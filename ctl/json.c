@@ -3,9 +3,10 @@
 
 #include "json.h"
 
-void json_init(struct json *j, FILE *f)
+void json_init(struct json *j, FILE *f, bool pretty)
 {
 	j->f = f;
+	j->pretty = pretty;
 	j->depth = 0;
 	j->first[0] = true;
 }
@@ -30,19 +31,27 @@ static void put_escaped(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static void indent(struct json *j)
+{
+	if (j->pretty)
+		fprintf(j->f, "\n%*s", 2 * j->depth, "");
+}
+
 /* Separator and key for the next member of the current container. */
 static void member(struct json *j, const char *key)
 {
 	if (!j->first[j->depth])
 		fputc(',', j->f);
+	if (j->depth > 0)
+		indent(j);
 	j->first[j->depth] = false;
 	if (key) {
 		put_escaped(j->f, key);
-		fputc(':', j->f);
+		fputs(j->pretty ? ": " : ":", j->f);
 	}
 }
 
-static void open(struct json *j, const char *key, char c)
+static void open_(struct json *j, const char *key, char c)
 {
 	member(j, key);
 	fputc(c, j->f);
@@ -53,16 +62,20 @@ static void open(struct json *j, const char *key, char c)
 
 static void close_(struct json *j, char c)
 {
-	fputc(c, j->f);
+	bool empty = j->first[j->depth];
+
 	if (j->depth > 0)
 		j->depth--;
+	if (!empty)
+		indent(j);
+	fputc(c, j->f);
 	if (j->depth == 0)
 		fputc('\n', j->f);
 }
 
-void json_obj_open(struct json *j, const char *key) { open(j, key, '{'); }
+void json_obj_open(struct json *j, const char *key) { open_(j, key, '{'); }
 void json_obj_close(struct json *j) { close_(j, '}'); }
-void json_arr_open(struct json *j, const char *key) { open(j, key, '['); }
+void json_arr_open(struct json *j, const char *key) { open_(j, key, '['); }
 void json_arr_close(struct json *j) { close_(j, ']'); }
 
 void json_str(struct json *j, const char *key, const char *val)
@@ -87,10 +100,4 @@ void json_bool(struct json *j, const char *key, bool val)
 {
 	member(j, key);
 	fputs(val ? "true" : "false", j->f);
-}
-
-void json_null(struct json *j, const char *key)
-{
-	member(j, key);
-	fputs("null", j->f);
 }

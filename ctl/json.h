@@ -6,14 +6,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* A small streaming JSON writer: objects, arrays, strings, numbers. */
+/*
+ * A small streaming JSON writer: objects, arrays, strings, numbers.  A
+ * key is given inside objects and NULL inside arrays; the outermost
+ * value ends with a newline.  Pretty output indents by two spaces.
+ */
 struct json {
 	FILE *f;
+	bool pretty;
 	int depth;
 	bool first[32];
 };
 
-void json_init(struct json *j, FILE *f);
+void json_init(struct json *j, FILE *f, bool pretty);
 void json_obj_open(struct json *j, const char *key);
 void json_obj_close(struct json *j);
 void json_arr_open(struct json *j, const char *key);
@@ -22,6 +27,5 @@ void json_str(struct json *j, const char *key, const char *val);
 void json_uint(struct json *j, const char *key, uint64_t val);
 void json_int(struct json *j, const char *key, int64_t val);
 void json_bool(struct json *j, const char *key, bool val);
-void json_null(struct json *j, const char *key);
 
 #endif

@@ -128,9 +128,6 @@ ynl_extack() {
 	out=$("$top/scripts/ynl" cli --do target-get --json '{"wwn": "naa.5001405f0000dead"}' 2>&1) &&
 		{ echo "target-get of an unknown WWN succeeded"; return 1; }
 	echo "$out" | grep -q "no fastvhost target with this WWN" || { echo "no extack: $out"; return 1; }
-	out=$("$top/scripts/ynl" cli --do target-set --json '{"poll-max-ns": 1000}' 2>&1) &&
-		{ echo "target-set without a WWN succeeded"; return 1; }
-	echo "$out" | grep -qi "miss\|wwn" || { echo "no missing-attribute report: $out"; return 1; }
 }
 
 set_ok() {
@@ -148,7 +145,7 @@ set_errors() {
 	fails "node.*integer out of range" "$fvctl" set --wwn $w1 --node 99999 || return 1
 	fails "node.*no such NUMA node online" "$fvctl" set --wwn $w1 --node 7 || return 1
 	fails "cpus.*not a CPU list" "$fvctl" set --wwn $w1 --cpus 'x-y' || return 1
-	fails "cpus.*lacks" "$fvctl" set --wwn $w1 --cpus 4000 || return 1
+	fails "cpus: .*CPU" "$fvctl" set --wwn $w1 --cpus 4000 || return 1
 	fails "poll-grow.*out of range" "$fvctl" set --wwn $w1 --poll-grow 100 || return 1
 	fails "workers.*out of range" "$fvctl" set --wwn $w1 --workers 1000 || return 1
 	fails "map.*QUEUE=WORKER" "$fvctl" set --wwn $w1 --map 2 || return 1
@@ -189,7 +186,7 @@ attach_errors() {
 	# On a target that exists: only the new LUN goes, the target stays.
 	attach_rolls_back "cpus.*not a CPU list" --wwn $w1 --lun 5 --backstore ramdisk/fvrd2 --cpus 1-0 || return 1
 	# A new portal group of an existing target, its nexus included.
-	attach_rolls_back "cpus.*lacks" --wwn $w1 --tpgt 3 --lun 0 --backstore ramdisk/fvrd2 --cpus 4000 || return 1
+	attach_rolls_back "cpus: .*CPU" --wwn $w1 --tpgt 3 --lun 0 --backstore ramdisk/fvrd2 --cpus 4000 || return 1
 	# From scratch: even the fabric directory goes.
 	"$fvctl" save "$tmp/errs.conf" && "$fvctl" detach --wwn $w1 && "$fvctl" detach --wwn $w2 || return 1
 	[ ! -e "$fab" ] || { echo "$fab left after detaching all"; return 1; }
@@ -211,7 +208,7 @@ unprivileged() {
 }
 
 build_holder() {
-	cc -O2 -D_GNU_SOURCE -I"$dir/lib" -o "$tmp/holder" "$dir/fvctl/holder.c" "$dir"/lib/vg_*.c
+	cc -O0 -D_GNU_SOURCE -I"$dir/lib" -o "$tmp/holder" "$dir/fvctl/holder.c" "$dir"/lib/vg_*.c
 }
 
 hold() {	# hold WWN: attach the holder "guest"; holder_pid
@@ -251,8 +248,8 @@ monitor() {
 	sleep 1
 	kill -INT $mpid
 	kill -TERM $jpid
-	wait $mpid || { echo "monitor exited $? on SIGINT"; return 1; }
-	wait $jpid || { echo "monitor -j exited $? on SIGTERM"; return 1; }
+	wait $mpid || { echo "monitor exited $? on SIGINT:"; cat "$tmp/mon"; return 1; }
+	wait $jpid || { echo "monitor -j exited $? on SIGTERM:"; cat "$tmp/mon.json"; return 1; }
 	cat "$tmp/mon"
 	grep -q "^lun-add $w1 tpgt 1 lun 2 backstore rd_mcp_0/fvrd2$" "$tmp/mon" &&
 		grep -q "^lun-del $w1 tpgt 1 lun 2" "$tmp/mon" || { echo "no LUN events"; return 1; }
@@ -299,7 +296,7 @@ stats() {
 	"$fvctl" stats --reset || return 1
 	fails "no target" "$fvctl" stats --wwn naa.5001405f0000dead || return 1
 	fails "watch wants" "$fvctl" stats --watch 0 || return 1
-	timeout -s INT 3 "$fvctl" stats -j --watch 0.5 > "$tmp/watch"
+	timeout --preserve-status -s INT 3 "$fvctl" stats -j --watch 0.5 > "$tmp/watch"
 	[ $? = 0 ] || { echo "stats --watch did not end cleanly on SIGINT"; return 1; }
 	[ "$(wc -l < "$tmp/watch")" -ge 2 ] || { echo "stats --watch printed:"; cat "$tmp/watch"; return 1; }
 	while read -r l; do echo "$l" | pyjson "len(d) == 2" || return 1; done < "$tmp/watch"

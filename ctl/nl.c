@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink client: family lookup, requests, replies, monitor
+ * events, and the kernel's extended ack on errors.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <linux/fastvhost.h>
+
+#include "fvctl.h"
+#include "nl.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+struct call {
+	struct fv_nl *nl;
+	struct nlmsghdr *req;
+	fv_nl_cb cb;
+	void *arg;
+	bool done;
+	int ret;
+};
+
+int fvnl_open(struct fv_nl *nl)
+{
+	int one = 1;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		return fv_err("out of memory");
+	if (genl_connect(nl->sk)) {
+		fvnl_close(nl);
+		return fv_err("cannot open a generic netlink socket");
+	}
+	/* Error messages from the kernel, without our request echoed back. */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	nl_socket_enable_msg_peek(nl->sk);
+	nl->family = genl_ctrl_resolve(nl->sk, FASTVHOST_FAMILY_NAME);
+	if (nl->family < 0) {
+		fvnl_close(nl);
+		return fv_err("the fastvhost module is not loaded (no generic netlink family \"%s\")",
+			      FASTVHOST_FAMILY_NAME);
+	}
+	return 0;
+}
+
+void fvnl_close(struct fv_nl *nl)
+{
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	nl->sk = NULL;
+}
+
+struct nl_msg *fvnl_req(struct fv_nl *nl, uint8_t cmd, bool dump, const char *wwn)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+			 dump ? NLM_F_DUMP : 0, cmd, FASTVHOST_FAMILY_VERSION) ||
+	    (wwn && nla_put_string(msg, FASTVHOST_A_TARGET_WWN, wwn))) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Which attribute of our request lies at byte off of it. */
+static void blame(struct fv_nl *nl, struct nlmsghdr *req, uint32_t off)
+{
+	struct nlattr *a, *n;
+	int rem, nrem;
+
+	if (!req)
+		return;
+	nlmsg_for_each_attr(a, req, GENL_HDRLEN, rem) {
+		uint32_t start = (uint32_t)((char *)a - (char *)req);
+
+		if (off < start || off >= start + nla_total_size(nla_len(a)))
+			continue;
+		nl->bad_attr = nla_type(a);
+		nla_for_each_nested(n, a, nrem) {
+			uint32_t ns = (uint32_t)((char *)n - (char *)req);
+
+			if (off >= ns && off < ns + nla_total_size(nla_len(n)))
+				nl->bad_nested = nla_type(n);
+		}
+		return;
+	}
+}
+
+static void policy(struct fv_nl *nl, struct nlattr *pol)
+{
+	struct nlattr *tb[NL_POLICY_TYPE_ATTR_MAX + 1];
+
+	if (nla_parse_nested(tb, NL_POLICY_TYPE_ATTR_MAX, pol, NULL))
+		return;
+	if (tb[NL_POLICY_TYPE_ATTR_MIN_VALUE_S]) {
+		nl->has_min = true;
+		nl->min = (int64_t)nla_get_u64(tb[NL_POLICY_TYPE_ATTR_MIN_VALUE_S]);
+	} else if (tb[NL_POLICY_TYPE_ATTR_MIN_VALUE_U]) {
+		nl->has_min = true;
+		nl->min = (int64_t)nla_get_u64(tb[NL_POLICY_TYPE_ATTR_MIN_VALUE_U]);
+	}
+	if (tb[NL_POLICY_TYPE_ATTR_MAX_VALUE_S]) {
+		nl->has_max = true;
+		nl->max = (int64_t)nla_get_u64(tb[NL_POLICY_TYPE_ATTR_MAX_VALUE_S]);
+	} else if (tb[NL_POLICY_TYPE_ATTR_MAX_VALUE_U]) {
+		nl->has_max = true;
+		nl->max = (int64_t)nla_get_u64(tb[NL_POLICY_TYPE_ATTR_MAX_VALUE_U]);
+	}
+}
+
+static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	struct call *c = arg;
+	struct fv_nl *nl = c->nl;
+	size_t ack = sizeof(*e);
+	int len;
+
+	(void)who;
+	c->done = true;
+	c->ret = e->error;
+	nl->err = -e->error;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		ack += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)ack;
+	if (len <= 0 || nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + ack),
+				  len, NULL))
+		return NL_STOP;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(nl->msg, sizeof(nl->msg), "%s", nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+	if (tb[NLMSGERR_ATTR_OFFS])
+		blame(nl, c->req, nla_get_u32(tb[NLMSGERR_ATTR_OFFS]));
+	if (tb[NLMSGERR_ATTR_POLICY])
+		policy(nl, tb[NLMSGERR_ATTR_POLICY]);
+	return NL_STOP;
+}
+
+static int on_done(struct nl_msg *msg, void *arg)
+{
+	struct call *c = arg;
+
+	(void)msg;
+	c->done = true;
+	return NL_STOP;
+}
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[FASTVHOST_A_TARGET_MAX + 1];
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct call *c = arg;
+	int ret;
+
+	if (nlh->nlmsg_type != c->nl->family || !c->cb)
+		return NL_OK;
+	if (nla_parse(tb, FASTVHOST_A_TARGET_MAX, genlmsg_attrdata(g, 0),
+		      genlmsg_attrlen(g, 0), NULL))
+		return NL_OK;
+	ret = c->cb(g->cmd, tb, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), c->arg);
+	if (ret) {
+		c->ret = ret;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+/* Events carry no sequence number of ours. */
+static int any_seq(struct nl_msg *msg, void *arg)
+{
+	(void)msg, (void)arg;
+	return NL_OK;
+}
+
+static struct nl_cb *callbacks(struct call *c)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+
+	if (!cb)
+		return NULL;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, c);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, c);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_done, c);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, c);
+	return cb;
+}
+
+static void clear_error(struct fv_nl *nl)
+{
+	nl->err = 0;
+	nl->msg[0] = '\0';
+	nl->bad_attr = nl->bad_nested = 0;
+	nl->has_min = nl->has_max = false;
+}
+
+int fvnl_call(struct fv_nl *nl, struct nl_msg *msg, fv_nl_cb fn, void *arg)
+{
+	struct call c = { .nl = nl, .cb = fn, .arg = arg };
+	struct nl_cb *cb;
+	int ret;
+
+	clear_error(nl);
+	if (!msg)
+		return -(nl->err = ENOMEM);
+	cb = callbacks(&c);
+	if (!cb) {
+		nlmsg_free(msg);
+		return -(nl->err = ENOMEM);
+	}
+	c.req = nlmsg_hdr(msg);
+	ret = nl_send_auto(nl->sk, msg);
+	if (ret < 0) {
+		nl->err = EIO;
+		c.ret = -EIO;
+		c.done = true;
+	}
+	while (!c.done && c.ret == 0) {
+		ret = nl_recvmsgs(nl->sk, cb);
+		if (ret < 0 && !c.done && c.ret == 0) {
+			nl->err = EIO;
+			c.ret = -EIO;
+		}
+	}
+	nl_cb_put(cb);
+	nlmsg_free(msg);
+	if (c.ret > 0)		/* the callback's own failure: an exit status */
+		return c.ret;
+	return c.ret;
+}
+
+int fvnl_monitor(struct fv_nl *nl, fv_nl_cb fn, void *arg, volatile int *stop)
+{
+	struct call c = { .nl = nl, .cb = fn, .arg = arg };
+	struct pollfd pfd;
+	struct nl_cb *cb;
+	sigset_t none;
+	int grp, ret = 0;
+
+	grp = genl_ctrl_resolve_grp(nl->sk, FASTVHOST_FAMILY_NAME, FASTVHOST_MCGRP_MONITOR);
+	if (grp < 0)
+		return fv_err("the fastvhost family has no \"%s\" group", FASTVHOST_MCGRP_MONITOR);
+	if (nl_socket_add_membership(nl->sk, grp))
+		return fv_err("cannot join the \"%s\" group", FASTVHOST_MCGRP_MONITOR);
+	cb = callbacks(&c);
+	if (!cb)
+		return fv_err("out of memory");
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, any_seq, NULL);
+	sigemptyset(&none);
+	pfd.fd = nl_socket_get_fd(nl->sk);
+	pfd.events = POLLIN;
+	while (!*stop) {
+		/* Signals are blocked except while waiting here. */
+		ret = ppoll(&pfd, 1, NULL, &none);
+		if (ret < 0 && errno == EINTR) {
+			ret = 0;
+			continue;
+		}
+		if (ret < 0) {
+			ret = fv_err("poll: %s", strerror(errno));
+			break;
+		}
+		c.ret = 0;
+		if (nl_recvmsgs(nl->sk, cb) < 0 && c.ret == 0) {
+			ret = fv_err("receiving events failed");
+			break;
+		}
+		ret = 0;
+	}
+	nl_cb_put(cb);
+	return ret;
+}
+
+const char *fvnl_strerror(const struct fv_nl *nl)
+{
+	if (nl->msg[0])
+		return nl->msg;
+	return strerror(nl->err);
+}

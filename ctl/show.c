@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fvctl show: targets over netlink (target-get), as text or JSON.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/fastvhost.h>
+
+#include "fvctl.h"
+#include "nl.h"
+#include "show.h"
+#include "spec.h"
+
+struct lun_row {
+	int64_t index, node;
+	const char *backstore;
+};
+
+static int by_index(const void *a, const void *b)
+{
+	const struct lun_row *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static void show_tpg(struct nlattr *tpg)
+{
+	struct nlattr *tb[FASTVHOST_A_TPG_MAX + 1], *l[FASTVHOST_A_LUN_MAX + 1];
+	struct lun_row rows[256];
+	struct nlattr *a;
+	int rem, n = 0, i;
+
+	if (nla_parse_nested(tb, FASTVHOST_A_TPG_MAX, tpg, NULL))
+		return;
+	printf("  tpgt %" PRId64 " nexus %s\n", spec_int(tb[FASTVHOST_A_TPG_TPGT], 0),
+	       tb[FASTVHOST_A_TPG_NEXUS] ? nla_get_string(tb[FASTVHOST_A_TPG_NEXUS]) : "none");
+	nla_for_each_nested(a, tpg, rem) {
+		if (nla_type(a) != FASTVHOST_A_TPG_LUN || n >= 256 ||
+		    nla_parse_nested(l, FASTVHOST_A_LUN_MAX, a, NULL))
+			continue;
+		rows[n].index = spec_int(l[FASTVHOST_A_LUN_INDEX], 0);
+		rows[n].node = l[FASTVHOST_A_LUN_NODE] ?
+			(int32_t)nla_get_u32(l[FASTVHOST_A_LUN_NODE]) : -1;
+		rows[n].backstore = l[FASTVHOST_A_LUN_BACKSTORE] ?
+			nla_get_string(l[FASTVHOST_A_LUN_BACKSTORE]) : "";
+		n++;
+	}
+	qsort(rows, n, sizeof(rows[0]), by_index);
+	for (i = 0; i < n; i++)
+		printf("    lun %" PRId64 " backstore %s node %" PRId64 "\n", rows[i].index,
+		       rows[i].backstore[0] ? rows[i].backstore : "(none)", rows[i].node);
+}
+
+static void show_queue(struct nlattr *q)
+{
+	struct nlattr *tb[FASTVHOST_A_QUEUE_MAX + 1];
+
+	if (nla_parse_nested(tb, FASTVHOST_A_QUEUE_MAX, q, NULL))
+		return;
+	printf("  queue %" PRId64, spec_int(tb[FASTVHOST_A_QUEUE_INDEX], 0));
+	if (tb[FASTVHOST_A_QUEUE_WORKER])
+		printf(" worker %" PRId64, spec_int(tb[FASTVHOST_A_QUEUE_WORKER], 0));
+	if (tb[FASTVHOST_A_QUEUE_CPU])
+		printf(" cpu %d", (int32_t)nla_get_u32(tb[FASTVHOST_A_QUEUE_CPU]));
+	if (tb[FASTVHOST_A_QUEUE_NODE])
+		printf(" node %d", (int32_t)nla_get_u32(tb[FASTVHOST_A_QUEUE_NODE]));
+	if (tb[FASTVHOST_A_QUEUE_PID])
+		printf(" pid %" PRId64, spec_int(tb[FASTVHOST_A_QUEUE_PID], 0));
+	if (tb[FASTVHOST_A_QUEUE_INFLIGHT])
+		printf(" inflight %" PRId64, spec_int(tb[FASTVHOST_A_QUEUE_INFLIGHT], 0));
+	if (tb[FASTVHOST_A_QUEUE_BROKEN])
+		printf(" broken");
+	putchar('\n');
+}
+
+static void show_text(struct nlattr **tb, struct nlattr *attrs, int len)
+{
+	const char *src, *cpus;
+	struct nlattr *a;
+	int64_t poll;
+	int rem;
+
+	printf("target %s\n", nla_get_string(tb[FASTVHOST_A_TARGET_WWN]));
+	if (tb[FASTVHOST_A_TARGET_OWNER_PID])
+		printf("  owner-pid %" PRId64 " queues %" PRId64 "\n",
+		       spec_int(tb[FASTVHOST_A_TARGET_OWNER_PID], 0),
+		       spec_int(tb[FASTVHOST_A_TARGET_NR_QUEUES], 0));
+	else
+		printf("  owner none\n");
+	src = spec_enum(fv_node_sources,
+			(unsigned int)spec_int(tb[FASTVHOST_A_TARGET_NODE_SOURCE], 0));
+	printf("  node %d%s source %s",
+	       tb[FASTVHOST_A_TARGET_NODE] ? (int32_t)nla_get_u32(tb[FASTVHOST_A_TARGET_NODE]) : -1,
+	       spec_int(tb[FASTVHOST_A_TARGET_NODE_AUTO], 0) ? " auto" : "",
+	       src ? src : "unknown");
+	if (tb[FASTVHOST_A_TARGET_NODE_REASON])
+		printf(" reason \"%s\"", nla_get_string(tb[FASTVHOST_A_TARGET_NODE_REASON]));
+	putchar('\n');
+	cpus = tb[FASTVHOST_A_TARGET_CPUS] ? nla_get_string(tb[FASTVHOST_A_TARGET_CPUS]) : "";
+	poll = spec_int(tb[FASTVHOST_A_TARGET_POLL_MAX_NS], 0);
+	printf("  cpus %s workers %" PRId64 "%s\n", cpus[0] ? cpus : "all",
+	       spec_int(tb[FASTVHOST_A_TARGET_WORKERS], 0),
+	       spec_int(tb[FASTVHOST_A_TARGET_WORKERS], 0) ? "" : " (one per queue)");
+	if (poll)
+		printf("  polling max %" PRId64 ".%03" PRId64 " us grow %" PRId64 " shrink %" PRId64 "\n",
+		       poll / 1000, poll % 1000, spec_int(tb[FASTVHOST_A_TARGET_POLL_GROW], 0),
+		       spec_int(tb[FASTVHOST_A_TARGET_POLL_SHRINK], 0));
+	else
+		printf("  polling off\n");
+	nla_for_each_attr(a, attrs, len, rem)
+		if (nla_type(a) == FASTVHOST_A_TARGET_TPG)
+			show_tpg(a);
+	nla_for_each_attr(a, attrs, len, rem)
+		if (nla_type(a) == FASTVHOST_A_TARGET_QUEUE)
+			show_queue(a);
+}
+
+static int on_target(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, int len, void *arg)
+{
+	struct json *j = arg;
+
+	(void)cmd;
+	if (!tb[FASTVHOST_A_TARGET_WWN])
+		return 0;
+	if (j) {
+		json_obj_open(j, NULL);
+		spec_json(j, &fv_target_set, attrs, len);
+		json_obj_close(j);
+	} else {
+		show_text(tb, attrs, len);
+	}
+	return 0;
+}
+
+int fv_get(struct fv_nl *nl, uint8_t cmd, const char *wwn, fv_nl_cb cb, void *arg)
+{
+	int ret = fvnl_call(nl, fvnl_req(nl, cmd, !wwn, wwn), cb, arg);
+
+	if (ret == -ENOENT && wwn)
+		return fv_err("no target %s", wwn);
+	if (ret < 0)
+		return fv_err("%s", fvnl_strerror(nl));
+	return ret;
+}
+
+int cmd_show(struct fv_opts *o)
+{
+	struct json js, *j = NULL;
+	struct fv_nl nl;
+	int ret;
+
+	if (fvnl_open(&nl))
+		return 1;
+	if (o->json) {
+		j = &js;
+		json_init(j, stdout, o->pretty);
+		json_arr_open(j, NULL);
+	}
+	ret = fv_get(&nl, FASTVHOST_CMD_TARGET_GET, o->wwn, on_target, j);
+	if (j)
+		json_arr_close(j);
+	fvnl_close(&nl);
+	return ret;
+}

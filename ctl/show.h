@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FVCTL_SHOW_H
+#define _FVCTL_SHOW_H
+
+#include "nl.h"
+
+/* Get one target (wwn) or dump all, for cmd; prints errors, returns a status. */
+int fv_get(struct fv_nl *nl, uint8_t cmd, const char *wwn, fv_nl_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The attribute sets of uapi/fastvhost.yaml as tables, so that JSON output
+ * uses the spec's names and shapes: one key per attribute, an array for a
+ * multi-attr, an object for a nest, the entry name for an enum.
+ */
+#ifndef _FVCTL_SPEC_H
+#define _FVCTL_SPEC_H
+
+#include <netlink/attr.h>
+
+#include "json.h"
+
+enum fv_type { FV_U8, FV_U16, FV_U32, FV_U64, FV_S32, FV_STR, FV_FLAG, FV_NEST };
+
+struct fv_aset;
+
+struct fv_attr {
+	const char *name;
+	enum fv_type type;
+	bool multi;
+	const struct fv_aset *nest;
+	const char *const *enums;
+};
+
+struct fv_aset {
+	int max;
+	const struct fv_attr *attrs;	/* indexed by attribute type */
+};
+
+extern const struct fv_aset fv_target_set, fv_tpg_set, fv_lun_set, fv_queue_set;
+extern const char *const fv_node_sources[];
+
+/* Members for the attributes of set in attrs/len, inside an open object. */
+void spec_json(struct json *j, const struct fv_aset *set, struct nlattr *attrs, int len);
+/* An integer attribute of any width; dflt when absent. */
+int64_t spec_int(const struct nlattr *a, int64_t dflt);
+const char *spec_enum(const char *const *names, unsigned int v);
+
+#endif
