@@ -317,7 +317,10 @@ static int parse_cpus(struct genl_info *info, struct fv_target_cfg *cfg)
 	}
 	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
 		return -ENOMEM;
-	if (cpulist_parse(nla_data(attr), mask)) {
+	ret = cpulist_parse(nla_data(attr), mask);
+	if (ret == -ERANGE) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "CPU number out of range");
+	} else if (ret) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "not a CPU list (like 0-3,8)");
 		ret = -EINVAL;
 	} else if (!cpumask_subset(mask, cpu_possible_mask)) {

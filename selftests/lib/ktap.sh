@@ -33,11 +33,12 @@ ktap_diag() {
 # ktap_run NAME CMD...: one test from a command's status; its output
 # becomes diagnostics.
 ktap_run() {
-	local name=$1 out rc
+	local name=$1 out rc start=$SECONDS
 	shift
 	out=$("$@" 2>&1)
 	rc=$?
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+	echo "# $name: $((SECONDS - start))s"
 	if [ "$rc" = 0 ]; then
 		ktap_ok "$name"
 	else
