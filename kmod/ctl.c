@@ -285,6 +285,7 @@ void fv_ctl_handle(struct fv_vq *vq)
 			fv_vq_disable_notify(vq);
 			continue;
 		}
+		fv_stat_add(&vq->stats, FV_STAT_REQUESTS, 1);
 		handle_one(vq, head, out, in);
 		if (++done == FV_WEIGHT) {
 			set_bit(FV_VQ_KICK, &vq->pending);

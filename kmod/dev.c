@@ -39,8 +39,10 @@ static void stop_endpoint(struct fv_dev *dev)
 	lockdep_assert_held(&dev->mutex);
 	if (!dev->running)
 		return;
-	fv_workers_stop(dev);
+	/* Detach with the workers still there: see worker.c. */
+	fv_workers_drain(dev);
 	fv_fabric_detach(dev, dev->tpgs);
+	fv_workers_stop(dev);
 	dev->running = false;
 	dev->wwpn[0] = '\0';
 }
@@ -126,17 +128,32 @@ static long set_endpoint(struct fv_dev *dev, void __user *argp)
 	if (!nio)
 		return -EINVAL;
 
-	ret = fv_fabric_attach(dev, t.vhost_wwpn, dev->tpgs);
-	if (ret < 0)
-		return ret;
-	ret = fv_workers_start(dev);
-	if (ret) {
-		fv_fabric_detach(dev, dev->tpgs);
-		return ret;
-	}
+	/* Workers first: while attached, netlink may reach them. */
 	strscpy(dev->wwpn, t.vhost_wwpn, sizeof(dev->wwpn));
+	ret = fv_place_load(dev, dev->wwpn);
+	if (ret)
+		goto err_wwpn;
+	ret = fv_workers_start(dev);
+	if (ret)
+		goto err_wwpn;
+	ret = fv_fabric_attach(dev, dev->wwpn, dev->tpgs);
+	if (ret < 0)
+		goto err_workers;
+	fv_place_refresh(dev);
+	ret = fv_workers_enable(dev);
+	if (ret)
+		goto err_attach;
 	dev->running = true;
 	return 0;
+
+err_attach:
+	fv_workers_drain(dev);
+	fv_fabric_detach(dev, dev->tpgs);
+err_workers:
+	fv_workers_stop(dev);
+err_wwpn:
+	dev->wwpn[0] = '\0';
+	return ret;
 }
 
 static long clear_endpoint(struct fv_dev *dev, void __user *argp)
@@ -283,6 +300,7 @@ static int fv_open(struct inode *inode, struct file *f)
 	init_waitqueue_head(&dev->drain_wq);
 	atomic_set(&dev->tmf_inflight, 0);
 	dev->place.node = NUMA_NO_NODE;
+	memset(dev->place.map, FV_CFG_NO_WORKER, sizeof(dev->place.map));
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		ret = fv_vq_alloc(dev, i, &dev->vqs[i]);
 		if (ret)
@@ -310,56 +328,8 @@ static int fv_release(struct inode *inode, struct file *f)
 	mutex_unlock(&dev->mutex);
 	for (i = 0; i < FV_MAX_VQS; i++)
 		fv_vq_free(dev->vqs[i]);
-	kfree(dev->place.map);
 	free_cpumask_var(dev->place.cpus);
 	kfree(dev);
-	return 0;
-}
-
-/*
- * Where this device's workers run: @node (NUMA_NO_NODE for anywhere),
- * @cpus (NULL or empty for the node's CPUs), @nr_workers (0 for one per
- * request queue) and @map (NULL for the default, else FV_MAX_VQS worker
- * numbers below @nr_workers or FV_CFG_NO_WORKER for the default).  CPUs
- * apply at once to running workers, the rest at the next SET_ENDPOINT.
- * For the control plane (netlink).
- */
-int fv_dev_set_placement(struct fv_dev *dev, int node,
-			 const struct cpumask *cpus, unsigned int nr_workers,
-			 const u8 *map)
-{
-	u8 *copy = NULL;
-	unsigned int i;
-
-	if (node != NUMA_NO_NODE &&
-	    (node < 0 || node >= nr_node_ids || !node_online(node)))
-		return -EINVAL;
-	if (cpus && !cpumask_empty(cpus) &&
-	    !cpumask_intersects(cpus, cpu_online_mask))
-		return -EINVAL;
-	if (nr_workers > FV_MAX_VQS || (map && !nr_workers))
-		return -EINVAL;
-	if (map) {
-		for (i = 0; i < FV_MAX_VQS; i++)
-			if (map[i] >= nr_workers && map[i] != FV_CFG_NO_WORKER)
-				return -EINVAL;
-		copy = kmemdup(map, FV_MAX_VQS, GFP_KERNEL);
-		if (!copy)
-			return -ENOMEM;
-	}
-
-	mutex_lock(&dev->mutex);
-	dev->place.node = node;
-	if (cpus)
-		cpumask_copy(dev->place.cpus, cpus);
-	else
-		cpumask_clear(dev->place.cpus);
-	dev->place.nr_workers = nr_workers;
-	swap(dev->place.map, copy);
-	if (dev->running)
-		fv_workers_set_cpus(dev);
-	mutex_unlock(&dev->mutex);
-	kfree(copy);
 	return 0;
 }
 

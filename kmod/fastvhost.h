@@ -15,7 +15,11 @@
  *
  * Lifetime: workers exist only while an endpoint is set.  Every command
  * counts in vq->inflight until its worker has written the response, and
- * the endpoint is torn down only after all counts have drained.
+ * the endpoint is torn down only after all counts have drained.  The
+ * workers are started before the target is attached and stopped after it
+ * is detached, so netlink, which sees the device only while it is the
+ * target's owner and only under fv_fabric_mutex, may read their state and
+ * re-pin them without dev->mutex (place.c, stats.c).
  */
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H
@@ -23,6 +27,7 @@
 #include <linux/cpumask.h>
 #include <linux/llist.h>
 #include <linux/mutex.h>
+#include <linux/netlink.h>
 #include <linux/numa.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -67,6 +72,7 @@ struct fv_cmd {
 	unsigned long flags;
 	u16 head;
 	u8 data_dir;			/* enum dma_data_direction */
+	u64 start;			/* ns, taken off the ring */
 	u32 data_len;
 	unsigned int nents;
 	struct scatterlist *sgl;	/* sg or a larger allocation */
@@ -91,27 +97,32 @@ struct fv_tmf {
 };
 
 /*
- * Where the workers run.  Set through fv_dev_set_placement(); applied at
- * the next SET_ENDPOINT.  A NULL map gives one worker per request queue,
- * with the control and event queues on the first.
+ * Where the workers run and how they poll, from the target's settings
+ * (struct fv_target_cfg) at SET_ENDPOINT; see place.c.  node and cpus
+ * change live under fv_fabric_mutex, the poll fields are read by the
+ * workers with READ_ONCE().
  */
 struct fv_placement {
 	int node;			/* NUMA_NO_NODE: anywhere */
-	cpumask_var_t cpus;		/* empty: the node's CPUs */
+	cpumask_var_t cpus;		/* effective CPUs of the workers */
 	unsigned int nr_workers;	/* 0: one per request queue */
-	u8 *map;			/* vq index -> worker, FV_MAX_VQS */
+	u8 map[FV_MAX_VQS];		/* vq -> worker, or FV_CFG_NO_WORKER */
+	u32 poll_max_ns;		/* 0: notifications only */
+	u32 poll_grow;			/* 0: 2 */
+	u32 poll_shrink;		/* 0: drop to 0 at once */
 };
 
 struct fv_worker {
 	struct task_struct *task;
 	struct fv_dev *dev;
 	unsigned int id;
-	int node;
+	int node;			/* READ_ONCE: changes live */
 	unsigned int nvqs;
 	struct fv_vq **vqs;
 	atomic_long_t flush_req;	/* bumped by flushers */
 	long flush_done;		/* written by the worker */
 	wait_queue_head_t flush_wq;
+	u32 poll_window;		/* ns; written by the worker */
 };
 
 struct fv_dev {
@@ -138,9 +149,12 @@ struct fv_dev {
 extern struct workqueue_struct *fv_wq;
 int fv_dev_init(void);
 void fv_dev_exit(void);
-int fv_dev_set_placement(struct fv_dev *dev, int node,
-			 const struct cpumask *cpus, unsigned int nr_workers,
-			 const u8 *map);
+
+/* place.c */
+int fv_place_load(struct fv_dev *dev, const char *wwpn);
+void fv_place_refresh(struct fv_dev *dev);
+int fv_place_apply(struct fv_dev *dev, const struct fv_target_cfg *cfg,
+		   int node, struct netlink_ext_ack *extack);
 
 /* mem.c */
 long fv_mem_set(struct fv_dev *dev, void __user *argp);
@@ -151,18 +165,26 @@ int fv_mem_read(const struct fv_mem *mem, void *dst, u64 gpa, size_t len);
 
 /* worker.c */
 int fv_workers_start(struct fv_dev *dev);
+int fv_workers_enable(struct fv_dev *dev);
+void fv_workers_drain(struct fv_dev *dev);
 void fv_workers_stop(struct fv_dev *dev);
+bool fv_worker_has_work(struct fv_worker *w);
 void fv_worker_flush(struct fv_worker *w);
 void fv_workers_flush(struct fv_dev *dev);
 void fv_vq_wake(struct fv_vq *vq);
 void fv_vq_kick(struct fv_vq *vq);
 void fv_vq_done(struct fv_vq *vq, struct llist_node *node);
-void fv_workers_set_cpus(struct fv_dev *dev);
+
+/* poll.c */
+#define FV_POLL_START_NS	4000	/* first window after a short block */
+bool fv_poll(struct fv_worker *w, u64 start);
+void fv_poll_end(struct fv_worker *w);
+void fv_poll_adjust(struct fv_worker *w, u64 block_ns);
 
 /* io.c */
 int fv_io_pool_alloc(struct fv_vq *vq, int node);
 void fv_io_pool_free(struct fv_vq *vq);
-void fv_io_handle(struct fv_vq *vq);
+void fv_io_handle(struct fv_vq *vq, bool poll);
 void fv_io_complete(struct fv_vq *vq);
 int fv_iov_take(struct iovec **iov, unsigned int *cnt, size_t *skip,
 		size_t len, struct iovec *dst, unsigned int max);

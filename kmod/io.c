@@ -26,6 +26,7 @@
 
 struct fv_req {
 	struct virtio_scsi_cmd_req hdr;
+	u64 start;			/* ns, taken off the ring */
 	unsigned int out, in;		/* iovecs in vq->iov */
 	size_t out_len, in_len;
 	unsigned int resp_cnt;
@@ -204,6 +205,14 @@ static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
 	return 0;
 }
 
+/* Statistics of a request answered now; the worker's, under vq->mutex. */
+static void account(struct fv_vq *vq, u64 start, bool error)
+{
+	fv_stat_latency(&vq->stats, ktime_get_ns() - start);
+	if (error)
+		fv_stat_add(&vq->stats, FV_STAT_ERRORS, 1);
+}
+
 /* Answer a request that never reached LIO. */
 static void respond(struct fv_vq *vq, u16 head, struct fv_req *r,
 		    u8 response, u8 status, u8 key, u8 asc)
@@ -222,7 +231,8 @@ static void respond(struct fv_vq *vq, u16 head, struct fv_req *r,
 		fv_vq_fail(vq, "cannot write response");
 		return;
 	}
-	fv_vq_push(vq, head, sizeof(rsp));
+	if (!fv_vq_push(vq, head, sizeof(rsp)))
+		account(vq, r->start, response != VIRTIO_SCSI_S_OK);
 }
 
 /*
@@ -281,7 +291,7 @@ static int task_attr(u8 attr)
 }
 
 static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
-		       unsigned int in)
+		       unsigned int in, u64 start)
 {
 	struct fv_req r;
 	struct iovec *iov, *din;
@@ -292,6 +302,7 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 	struct iov_iter it;
 	int n, ret;
 
+	r.start = start;
 	r.out_len = iov_length(vq->iov, out);
 	r.in_len = iov_length(vq->iov + out, in);
 
@@ -304,7 +315,8 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 			FV_RESP_IOV);
 	if (n < 0) {
 		fv_vq_err(vq, "request %u: no room for the response\n", head);
-		fv_vq_push(vq, head, 0);
+		if (!fv_vq_push(vq, head, 0))
+			account(vq, start, true);
 		return;
 	}
 	r.resp_cnt = n;
@@ -349,6 +361,7 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 	memset(cmd, 0, offsetof(struct fv_cmd, sg));
 	cmd->vq = vq;
 	cmd->head = head;
+	cmd->start = start;
 	cmd->resp_cnt = r.resp_cnt;
 	memcpy(cmd->resp, r.resp, sizeof(r.resp));
 	if (dout_len) {
@@ -394,14 +407,18 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 
 	if (submit_blocks(&cmd->se_cmd)) {
 		INIT_WORK(&cmd->submit, submit_work);
-		queue_work_node(vq->node, fv_wq, &cmd->submit);
+		queue_work_node(READ_ONCE(vq->node), fv_wq, &cmd->submit);
 	} else {
 		fv_target_submit(&cmd->se_cmd);
 	}
 }
 
-/* Serve up to FV_WEIGHT requests; the worker comes back for more. */
-void fv_io_handle(struct fv_vq *vq)
+/*
+ * Serve up to FV_WEIGHT requests; the worker comes back for more.  With
+ * @poll, a ring that runs empty keeps its notifications off for the
+ * worker to poll (fv_poll()); fv_poll_end() turns them back on.
+ */
+void fv_io_handle(struct fv_vq *vq, bool poll)
 {
 	unsigned int out, in, done = 0;
 	u16 used;
@@ -422,12 +439,17 @@ void fv_io_handle(struct fv_vq *vq)
 		if (head < 0)
 			break;
 		if (head == vq->num) {
+			if (poll) {
+				vq->notify_off = true;
+				break;
+			}
 			if (!fv_vq_enable_notify(vq))
 				break;
 			fv_vq_disable_notify(vq);
 			continue;
 		}
-		handle_one(vq, head, out, in);
+		fv_stat_add(&vq->stats, FV_STAT_REQUESTS, 1);
+		handle_one(vq, head, out, in, ktime_get_ns());
 		if (++done == FV_WEIGHT) {
 			set_bit(FV_VQ_KICK, &vq->pending);
 			break;
@@ -443,7 +465,7 @@ static bool write_resp(struct fv_vq *vq, struct fv_cmd *cmd)
 {
 	struct se_cmd *se = &cmd->se_cmd;
 	struct virtio_scsi_cmd_resp rsp = {};
-	u32 len = sizeof(rsp);
+	u32 len = sizeof(rsp), moved = 0;
 	struct iov_iter it;
 
 	if (test_bit(FV_CMD_STATUS, &cmd->flags)) {
@@ -455,9 +477,10 @@ static bool write_resp(struct fv_vq *vq, struct fv_cmd *cmd)
 		rsp.sense_len = to_v32(vq, sense);
 		memcpy(rsp.sense, cmd->sense, sense);
 		rsp.resid = to_v32(vq, se->residual_count);
+		moved = cmd->data_len -
+			(se->se_cmd_flags & SCF_UNDERFLOW_BIT ? resid : 0);
 		if (cmd->data_dir == DMA_FROM_DEVICE)
-			len += cmd->data_len -
-			       (se->se_cmd_flags & SCF_UNDERFLOW_BIT ? resid : 0);
+			len += moved;
 	} else {
 		rsp.response = VIRTIO_SCSI_S_ABORTED;
 	}
@@ -467,7 +490,14 @@ static bool write_resp(struct fv_vq *vq, struct fv_cmd *cmd)
 			  cmd->head);
 		len = 0;
 	}
-	return !fv_vq_push(vq, cmd->head, len);
+	if (fv_vq_push(vq, cmd->head, len))
+		return false;
+	account(vq, cmd->start, !len || rsp.response != VIRTIO_SCSI_S_OK);
+	if (len && cmd->data_dir == DMA_FROM_DEVICE)
+		fv_stat_add(&vq->stats, FV_STAT_BYTES_READ, moved);
+	else if (len && cmd->data_dir == DMA_TO_DEVICE)
+		fv_stat_add(&vq->stats, FV_STAT_BYTES_WRITTEN, moved);
+	return true;
 }
 
 /* Write the responses of the commands LIO released. */

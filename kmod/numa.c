@@ -82,9 +82,9 @@ int fv_lun_node(struct se_lun *lun)
 	return sd ? backstore_node(sd) : NUMA_NO_NODE;
 }
 
-void fv_target_node(struct fv_tport *tport, struct fv_node_choice *nc)
+void fv_cfg_node(struct fv_tport *tport, const struct fv_target_cfg *cfg,
+		 struct fv_node_choice *nc)
 {
-	const struct fv_target_cfg *cfg = &tport->cfg;
 	struct fv_tpg *tpg;
 	struct se_lun *lun;
 	int node;
@@ -120,4 +120,9 @@ void fv_target_node(struct fv_tport *tport, struct fv_node_choice *nc)
 	nc->node = NUMA_NO_NODE;
 	nc->source = FASTVHOST_NODE_SOURCE_NO_PREFERENCE;
 	strscpy(nc->reason, "no LUN's storage has a NUMA node", sizeof(nc->reason));
+}
+
+void fv_target_node(struct fv_tport *tport, struct fv_node_choice *nc)
+{
+	fv_cfg_node(tport, &tport->cfg, nc);
 }

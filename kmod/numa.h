@@ -5,6 +5,7 @@
 #include <linux/fastvhost.h>
 
 struct fv_tport;
+struct fv_target_cfg;
 struct se_lun;
 
 struct fv_node_choice {
@@ -17,5 +18,8 @@ struct fv_node_choice {
 int fv_lun_node(struct se_lun *lun);
 /* The node a target's workers should use, and why.  fv_fabric_mutex held. */
 void fv_target_node(struct fv_tport *tport, struct fv_node_choice *nc);
+/* The same for settings @cfg not yet stored in @tport. */
+void fv_cfg_node(struct fv_tport *tport, const struct fv_target_cfg *cfg,
+		 struct fv_node_choice *nc);
 
 #endif /* _FV_NUMA_H */

@@ -28,6 +28,9 @@ static bool has_feature(const struct fv_vq *vq, unsigned int bit)
 void fv_vq_fail(struct fv_vq *vq, const char *what)
 {
 	fv_vq_err(vq, "%s, queue stopped\n", what);
+	/* The worker tells the monitor group, once, where it may sleep. */
+	if (!vq->broken)
+		set_bit(FV_VQ_BROKEN_NTF, &vq->pending);
 	vq->broken = true;
 	if (vq->err)
 		fv_eventfd_signal(vq->err);
@@ -247,8 +250,10 @@ static bool need_signal(struct fv_vq *vq)
 void fv_vq_notify(struct fv_vq *vq)
 {
 	lockdep_assert_held(&vq->mutex);
-	if (vq->call && need_signal(vq))
+	if (vq->call && need_signal(vq)) {
 		fv_eventfd_signal(vq->call);
+		fv_stat_add(&vq->stats, FV_STAT_INTERRUPTS, 1);
+	}
 }
 
 /*
@@ -281,6 +286,22 @@ bool fv_vq_enable_notify(struct fv_vq *vq)
 	return v16(vq, v) != vq->avail_idx;
 }
 
+/* For polling: buffers the guest made available that we have not taken. */
+bool fv_vq_avail_pending(struct fv_vq *vq)
+{
+	__virtio16 v;
+
+	lockdep_assert_held(&vq->mutex);
+	if (!vq->enabled || vq->broken)
+		return false;
+	if (vq->avail_idx != vq->last_avail)
+		return true;
+	/* A fault is for the handler to find and report. */
+	if (get_user(v, &vq->avail->idx))
+		return true;
+	return v16(vq, v) != vq->last_avail;
+}
+
 void fv_vq_disable_notify(struct fv_vq *vq)
 {
 	lockdep_assert_held(&vq->mutex);
@@ -310,6 +331,7 @@ static int kick_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 
 	if (!(key_to_poll(key) & EPOLLIN))
 		return 0;
+	set_bit(FV_VQ_KICKED, &vq->pending);
 	set_bit(FV_VQ_KICK, &vq->pending);
 	fv_vq_wake(vq);
 	return 0;
@@ -506,7 +528,8 @@ void fv_vq_reset(struct fv_vq *vq)
 	vq->last_used = 0;
 	vq->signalled_valid = false;
 	vq->broken = false;
-	clear_bit(FV_VQ_KICK, &vq->pending);
+	vq->notify_off = false;
+	vq->pending = 0;
 	mutex_unlock(&vq->mutex);
 }
 
@@ -522,6 +545,8 @@ int fv_vq_alloc(struct fv_dev *dev, unsigned int index, struct fv_vq **vqp)
 	vq->index = index;
 	init_llist_head(&vq->done);
 	atomic_set(&vq->inflight, 0);
+	fv_stats_init(&vq->stats);
+	vq->node = NUMA_NO_NODE;
 	ratelimit_state_init(&vq->rs, 5 * HZ, 10);
 	init_waitqueue_func_entry(&vq->kick.wait, kick_wake);
 	*vqp = vq;

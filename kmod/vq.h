@@ -21,6 +21,8 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
+#include "stats.h"
+
 #define FV_IOV_MAX	1024		/* iovecs one request may map to */
 #define FV_MAX_INDIRECT	1024		/* entries in one indirect table */
 #define FV_RING_MAX	32768		/* largest ring size accepted */
@@ -38,7 +40,9 @@ struct fv_poll {
 
 /* Bits in fv_vq::pending, set from any context to wake the worker. */
 enum {
-	FV_VQ_KICK,
+	FV_VQ_KICK,		/* look at the avail ring */
+	FV_VQ_KICKED,		/* the guest kicked (for the statistics) */
+	FV_VQ_BROKEN_NTF,	/* announce the queue broke */
 };
 
 struct fv_vq {
@@ -60,6 +64,7 @@ struct fv_vq {
 	bool signalled_valid;
 	bool broken;
 	bool enabled;			/* endpoint set: requests are served */
+	bool notify_off;		/* left off for polling, see poll.c */
 	struct fv_poll kick;
 	struct eventfd_ctx *call;
 	struct eventfd_ctx *err;
@@ -78,8 +83,10 @@ struct fv_vq {
 	unsigned int nr_free;
 	u16 *free;
 	bool pool_wait;
-	int node;			/* of the worker */
+	int node;			/* of the worker; READ_ONCE */
 	struct page **pages;		/* pinning batch */
+
+	struct fv_vq_stats stats;	/* see stats.h */
 };
 
 static inline bool vq_le(const struct fv_vq *vq)
@@ -124,6 +131,7 @@ void fv_vq_unpop(struct fv_vq *vq);
 int fv_vq_push(struct fv_vq *vq, u16 head, u32 len);
 void fv_vq_notify(struct fv_vq *vq);
 bool fv_vq_enable_notify(struct fv_vq *vq);
+bool fv_vq_avail_pending(struct fv_vq *vq);
 void fv_vq_disable_notify(struct fv_vq *vq);
 void fv_vq_fail(struct fv_vq *vq, const char *what);
 

@@ -6,10 +6,11 @@
  * messages and completions).  Other contexts only set a bit or push on an
  * llist and wake it.
  *
- * Workers are created at SET_ENDPOINT and stopped at CLEAR_ENDPOINT,
- * RESET_OWNER or close, after every command has drained; vq->worker is
- * RCU-protected so that a kick racing with the stop never wakes a freed
- * task.
+ * Workers are created at SET_ENDPOINT before the target is attached and
+ * stopped at CLEAR_ENDPOINT, RESET_OWNER or close after it is detached and
+ * every command has drained: while netlink sees the device as the
+ * target's owner, the workers exist.  vq->worker is RCU-protected so that
+ * a kick racing with the stop never wakes a freed task.
  */
 #include <linux/cgroup.h>
 #include <linux/kthread.h>
@@ -19,6 +20,7 @@
 #include <linux/topology.h>
 
 #include "fastvhost.h"
+#include "netlink.h"
 
 void fv_vq_wake(struct fv_vq *vq)
 {
@@ -54,7 +56,7 @@ void fv_vq_kick(struct fv_vq *vq)
 	fv_vq_wake(vq);
 }
 
-static bool has_work(struct fv_worker *w)
+bool fv_worker_has_work(struct fv_worker *w)
 {
 	unsigned int i;
 
@@ -63,11 +65,36 @@ static bool has_work(struct fv_worker *w)
 	for (i = 0; i < w->nvqs; i++) {
 		struct fv_vq *vq = w->vqs[i];
 
-		if (test_bit(FV_VQ_KICK, &vq->pending) ||
+		if ((READ_ONCE(vq->pending) &
+		     (BIT(FV_VQ_KICK) | BIT(FV_VQ_BROKEN_NTF))) ||
 		    !llist_empty(&vq->done))
 			return true;
 	}
 	return false;
+}
+
+static void run_vq(struct fv_worker *w, struct fv_vq *vq)
+{
+	if (!llist_empty(&vq->done)) {
+		if (vq->index == FV_CTL_VQ)
+			fv_ctl_complete(vq);
+		else
+			fv_io_complete(vq);
+	}
+	if (test_and_clear_bit(FV_VQ_KICKED, &vq->pending))
+		fv_stat_add(&vq->stats, FV_STAT_KICKS, 1);
+	if (test_and_clear_bit(FV_VQ_KICK, &vq->pending)) {
+		if (vq->index == FV_CTL_VQ)
+			fv_ctl_handle(vq);
+		else if (vq->index == FV_EVT_VQ)
+			fv_evt_handle(vq);
+		else
+			fv_io_handle(vq, w->poll_window);
+	}
+	/* Outside vq->mutex: this allocates and may sleep. */
+	if (test_and_clear_bit(FV_VQ_BROKEN_NTF, &vq->pending))
+		fv_nl_notify_broken(w->dev->wwpn, w->dev->owner_pid,
+				    vq->index);
 }
 
 static void run_once(struct fv_worker *w)
@@ -77,24 +104,8 @@ static void run_once(struct fv_worker *w)
 
 	/* Pairs with the full barrier of atomic_long_inc_return(). */
 	smp_rmb();
-	for (i = 0; i < w->nvqs; i++) {
-		struct fv_vq *vq = w->vqs[i];
-
-		if (!llist_empty(&vq->done)) {
-			if (vq->index == FV_CTL_VQ)
-				fv_ctl_complete(vq);
-			else
-				fv_io_complete(vq);
-		}
-		if (test_and_clear_bit(FV_VQ_KICK, &vq->pending)) {
-			if (vq->index == FV_CTL_VQ)
-				fv_ctl_handle(vq);
-			else if (vq->index == FV_EVT_VQ)
-				fv_evt_handle(vq);
-			else
-				fv_io_handle(vq);
-		}
-	}
+	for (i = 0; i < w->nvqs; i++)
+		run_vq(w, w->vqs[i]);
 	if (req != w->flush_done) {
 		/* Completions above are done before a flusher sees this. */
 		smp_store_release(&w->flush_done, req);
@@ -102,24 +113,41 @@ static void run_once(struct fv_worker *w)
 	}
 }
 
+/*
+ * Work while there is work.  When it runs out, poll the rings for up to
+ * the adaptive window (poll.c), then turn the guest's kicks back on, look
+ * once more and sleep.  The time from running out to the next work is
+ * what the window adapts to.
+ */
 static int worker_fn(void *data)
 {
 	struct fv_worker *w = data;
+	u64 idle = 0;			/* when work ran out; 0: busy */
 
 	kthread_use_mm(w->dev->mm);
 	for (;;) {
+		if (fv_worker_has_work(w)) {
+			if (idle)
+				fv_poll_adjust(w, ktime_get_ns() - idle);
+			idle = 0;
+			run_once(w);
+			cond_resched();
+			continue;
+		}
+		if (!idle) {
+			idle = ktime_get_ns();
+			if (fv_poll(w, idle))
+				continue;
+		}
+		fv_poll_end(w);
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop()) {
 			__set_current_state(TASK_RUNNING);
 			break;
 		}
-		if (!has_work(w)) {
+		if (!fv_worker_has_work(w))
 			schedule();
-			continue;
-		}
 		__set_current_state(TASK_RUNNING);
-		run_once(w);
-		cond_resched();
 	}
 	kthread_unuse_mm(w->dev->mm);
 	return 0;
@@ -148,32 +176,11 @@ void fv_workers_flush(struct fv_dev *dev)
 		fv_worker_flush(dev->workers[i]);
 }
 
-static const struct cpumask *worker_cpus(struct fv_dev *dev)
-{
-	if (!cpumask_empty(dev->place.cpus))
-		return dev->place.cpus;
-	if (dev->place.node != NUMA_NO_NODE)
-		return cpumask_of_node(dev->place.node);
-	return NULL;
-}
-
-/* Apply a new CPU list to running workers. */
-void fv_workers_set_cpus(struct fv_dev *dev)
-{
-	const struct cpumask *cpus = worker_cpus(dev);
-	unsigned int i;
-
-	lockdep_assert_held(&dev->mutex);
-	for (i = 0; i < dev->nr_workers; i++)
-		set_cpus_allowed_ptr(dev->workers[i]->task,
-				     cpus ? cpus : cpu_possible_mask);
-}
-
 /* Which worker serves queue @idx: the placement map or the default. */
 static unsigned int worker_of(struct fv_dev *dev, unsigned int idx,
 			      unsigned int nr)
 {
-	if (dev->place.map && dev->place.map[idx] != FV_CFG_NO_WORKER)
+	if (dev->place.map[idx] != FV_CFG_NO_WORKER)
 		return dev->place.map[idx] % nr;
 	if (idx < FV_NR_FIXED_VQS)
 		return 0;
@@ -238,7 +245,6 @@ static int create_workers(struct fv_dev *dev, unsigned int nr,
 
 static int spawn(struct fv_dev *dev, struct fv_worker *w)
 {
-	const struct cpumask *cpus = worker_cpus(dev);
 	struct task_struct *t;
 	int ret;
 
@@ -246,11 +252,9 @@ static int spawn(struct fv_dev *dev, struct fv_worker *w)
 				   dev->owner_pid, w->id);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	if (cpus) {
-		ret = set_cpus_allowed_ptr(t, cpus);
-		if (ret)
-			goto err_task;
-	}
+	ret = set_cpus_allowed_ptr(t, dev->place.cpus);
+	if (ret)
+		goto err_task;
 	/* CPU time and memory are charged to the VM's cgroups. */
 	ret = cgroup_attach_task_all(current, t);
 	if (ret)
@@ -266,8 +270,10 @@ err_task:
 
 /*
  * Start the workers for every queue that is set up, with the queues'
- * command pools on the workers' node.  Called at SET_ENDPOINT, after
- * the target is attached; on error nothing is left running.
+ * command pools on the workers' node.  The queues serve nothing until
+ * fv_workers_enable().  Called at SET_ENDPOINT before the target is
+ * attached, so that the workers exist whenever netlink can see the
+ * device; on error nothing is left running.
  */
 int fv_workers_start(struct fv_dev *dev)
 {
@@ -293,7 +299,6 @@ int fv_workers_start(struct fv_dev *dev)
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
 		struct fv_worker *w;
-		__virtio16 used;
 
 		if (!vq->num)
 			continue;
@@ -302,20 +307,9 @@ int fv_workers_start(struct fv_dev *dev)
 		if (ret)
 			goto err;
 		w->vqs[w->nvqs++] = vq;
-
-		mutex_lock(&vq->mutex);
-		if (get_user(used, &vq->used->idx)) {
-			mutex_unlock(&vq->mutex);
-			ret = -EFAULT;
-			goto err;
-		}
-		vq->last_used = v16(vq, used);
-		vq->signalled_valid = false;
-		vq->pool_wait = false;
-		vq->enabled = true;
-		/* Serve whatever the guest queued before the endpoint. */
-		set_bit(FV_VQ_KICK, &vq->pending);
-		mutex_unlock(&vq->mutex);
+		/* No worker runs yet: nobody writes or reads these. */
+		fv_stats_init(&vq->stats);
+		vq->notify_off = false;
 	}
 
 	for (i = 0; i < nr; i++) {
@@ -328,13 +322,40 @@ int fv_workers_start(struct fv_dev *dev)
 		if (dev->vqs[i]->num)
 			rcu_assign_pointer(dev->vqs[i]->worker,
 					   dev->workers[worker_of(dev, i, nr)]);
-	for (i = 0; i < nr; i++)
-		wake_up_process(dev->workers[i]->task);
 	return 0;
 
 err:
 	fv_workers_stop(dev);
 	return ret;
+}
+
+/* Serve the queues: the target is attached. */
+int fv_workers_enable(struct fv_dev *dev)
+{
+	unsigned int i;
+	__virtio16 used;
+
+	lockdep_assert_held(&dev->mutex);
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		struct fv_vq *vq = dev->vqs[i];
+
+		if (!vq->num)
+			continue;
+		mutex_lock(&vq->mutex);
+		if (get_user(used, &vq->used->idx)) {
+			mutex_unlock(&vq->mutex);
+			return -EFAULT;
+		}
+		vq->last_used = v16(vq, used);
+		vq->signalled_valid = false;
+		vq->pool_wait = false;
+		vq->enabled = true;
+		/* Serve whatever the guest queued before the endpoint. */
+		set_bit(FV_VQ_KICK, &vq->pending);
+		mutex_unlock(&vq->mutex);
+		fv_vq_wake(vq);
+	}
+	return 0;
 }
 
 static bool drained(struct fv_dev *dev)
@@ -350,11 +371,11 @@ static bool drained(struct fv_dev *dev)
 }
 
 /*
- * Stop serving requests, let every command in flight complete through its
- * worker, then stop the workers and free the pools.  LIO completes or
- * aborts every command it was given, so the wait ends.
+ * Stop serving requests and let every command in flight complete through
+ * its worker.  LIO completes or aborts every command it was given, so the
+ * wait ends.  The workers keep running.
  */
-void fv_workers_stop(struct fv_dev *dev)
+void fv_workers_drain(struct fv_dev *dev)
 {
 	unsigned int i;
 
@@ -371,6 +392,14 @@ void fv_workers_stop(struct fv_dev *dev)
 	while (!wait_event_timeout(dev->drain_wq, drained(dev), 30 * HZ))
 		pr_warn("device of pid %d: waiting for commands to drain\n",
 			dev->owner_pid);
+}
+
+/* Drain, then stop the workers and free the pools. */
+void fv_workers_stop(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	fv_workers_drain(dev);
 
 	for (i = 0; i < FV_MAX_VQS; i++)
 		RCU_INIT_POINTER(dev->vqs[i]->worker, NULL);

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Placement of a device's workers from its target's settings (struct
+ * fv_target_cfg, kept with the target port under fv_fabric_mutex).
+ *
+ * SET_ENDPOINT reads them before it starts the workers: the node (chosen
+ * from the storage when node_auto), the CPUs, the number of workers, the
+ * queue map and the polling parameters.  While the device is attached,
+ * netlink applies changes live under fv_fabric_mutex, without dev->mutex
+ * (the lock order is dev->mutex -> fv_fabric_mutex):
+ *
+ *  - polling parameters are published to the workers at once;
+ *  - node and CPUs re-pin the worker threads at once; the command pools
+ *    and ring buffers stay where they were allocated until the guest
+ *    next attaches;
+ *  - the number of workers and the queue map are kept and take effect
+ *    when the guest next attaches (netlink reports this in its extack).
+ *
+ * The workers exist while the device is the target's owner (worker.c),
+ * so these need no lock of the device.
+ */
+#include <linux/cpumask.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/topology.h>
+
+#include "fastvhost.h"
+#include "numa.h"
+
+/* The workers' CPUs: the list within the node, else what is there. */
+static void place_cpus(struct cpumask *mask, const char *list, int node)
+{
+	if (!list[0] || cpulist_parse(list, mask))
+		cpumask_copy(mask, cpu_possible_mask);
+	if (node != NUMA_NO_NODE &&
+	    cpumask_intersects(mask, cpumask_of_node(node)))
+		cpumask_and(mask, mask, cpumask_of_node(node));
+	if (!cpumask_intersects(mask, cpu_online_mask))
+		cpumask_copy(mask, cpu_possible_mask);
+}
+
+static void place_poll(struct fv_placement *p, const struct fv_target_cfg *cfg)
+{
+	WRITE_ONCE(p->poll_max_ns, cfg->poll_max_ns);
+	WRITE_ONCE(p->poll_grow, cfg->poll_grow);
+	WRITE_ONCE(p->poll_shrink, cfg->poll_shrink);
+}
+
+static unsigned int cfg_workers(const struct fv_target_cfg *cfg)
+{
+	return min_t(unsigned int, cfg->workers, FV_MAX_VQS);
+}
+
+/*
+ * Read the settings of target @wwpn for the next start of the workers.
+ * Called at SET_ENDPOINT with dev->mutex held and no worker running.
+ */
+int fv_place_load(struct fv_dev *dev, const char *wwpn)
+{
+	struct fv_placement *p = &dev->place;
+	struct fv_target_cfg *cfg;
+	struct fv_node_choice *nc;
+	struct fv_tport *tport;
+	int ret = 0;
+
+	lockdep_assert_held(&dev->mutex);
+	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
+	nc = kmalloc(sizeof(*nc), GFP_KERNEL);
+	if (!cfg || !nc) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	mutex_lock(&fv_fabric_mutex);
+	tport = fv_tport_find(wwpn);
+	if (tport) {
+		*cfg = tport->cfg;
+		fv_target_node(tport, nc);
+	}
+	mutex_unlock(&fv_fabric_mutex);
+	if (!tport) {
+		ret = -ENOENT;
+		goto out;
+	}
+
+	p->node = nc->node;
+	if (p->node != NUMA_NO_NODE && !node_online(p->node))
+		p->node = NUMA_NO_NODE;
+	place_cpus(p->cpus, cfg->cpus, p->node);
+	p->nr_workers = cfg_workers(cfg);
+	static_assert(sizeof(p->map) == sizeof(cfg->map));
+	memcpy(p->map, cfg->map, sizeof(p->map));
+	place_poll(p, cfg);
+out:
+	kfree(nc);
+	kfree(cfg);
+	return ret;
+}
+
+/*
+ * Apply @cfg, with its node resolved to @node, to the running workers of
+ * an attached device.  fv_fabric_mutex held.
+ */
+int fv_place_apply(struct fv_dev *dev, const struct fv_target_cfg *cfg,
+		   int node, struct netlink_ext_ack *extack)
+{
+	struct fv_placement *p = &dev->place;
+	cpumask_var_t mask;
+	unsigned int i, j;
+	int ret;
+
+	lockdep_assert_held(&fv_fabric_mutex);
+	if (node != NUMA_NO_NODE && !node_online(node)) {
+		NL_SET_ERR_MSG(extack, "the workers' node is not online");
+		return -EINVAL;
+	}
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	place_cpus(mask, cfg->cpus, node);
+
+	for (i = 0; i < dev->nr_workers; i++) {
+		ret = set_cpus_allowed_ptr(dev->workers[i]->task, mask);
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "cannot move the workers to these CPUs");
+			/* Back where they were: all or nothing. */
+			for (j = 0; j < i; j++)
+				set_cpus_allowed_ptr(dev->workers[j]->task,
+						     p->cpus);
+			free_cpumask_var(mask);
+			return ret;
+		}
+	}
+	cpumask_copy(p->cpus, mask);
+	free_cpumask_var(mask);
+
+	WRITE_ONCE(p->node, node);
+	for (i = 0; i < dev->nr_workers; i++)
+		WRITE_ONCE(dev->workers[i]->node, node);
+	for (i = 0; i < FV_MAX_VQS; i++)
+		if (rcu_access_pointer(dev->vqs[i]->worker))
+			WRITE_ONCE(dev->vqs[i]->node, node);
+	place_poll(p, cfg);
+
+	if (cfg_workers(cfg) != p->nr_workers ||
+	    memcmp(cfg->map, p->map, sizeof(p->map)))
+		NL_SET_ERR_MSG(extack,
+			       "workers and queue map take effect when the guest next attaches");
+	return 0;
+}
+
+/*
+ * Right after SET_ENDPOINT attached the device: settings that changed
+ * since fv_place_load() found no owner to apply to; apply them now.
+ */
+void fv_place_refresh(struct fv_dev *dev)
+{
+	struct fv_node_choice *nc;
+	struct fv_tport *tport;
+
+	nc = kmalloc(sizeof(*nc), GFP_KERNEL);
+	if (!nc)
+		return;
+	mutex_lock(&fv_fabric_mutex);
+	tport = fv_tport_find(dev->wwpn);
+	if (tport && tport->owner == dev) {
+		fv_target_node(tport, nc);
+		fv_place_apply(dev, &tport->cfg, nc->node, NULL);
+	}
+	mutex_unlock(&fv_fabric_mutex);
+	kfree(nc);
+}

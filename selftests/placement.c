@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastvhost worker placement, adaptive polling and per-queue statistics,
+ * driven over netlink (selftests/fvnl.py, the kernel's YNL library).  Needs
+ * FV_DEV=/dev/fastvhost and FV_WWN; no timing is ever asserted.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "kselftest_harness.h"
+#include "tests_common.h"
+
+#define PL_MAXQ	8
+
+struct pl_q {
+	long index, worker, node, pid, broken;
+	unsigned long long requests, bytes_read, bytes_written, kicks;
+	unsigned long long interrupts, errors, inflight;
+	unsigned long long poll_hits, poll_misses, poll_ns, window, latency;
+};
+
+static char pl_top[PATH_MAX];
+
+/* The repository: build/selftests/placement -> ../.. */
+static const char *top(void)
+{
+	char *p;
+
+	if (pl_top[0])
+		return pl_top;
+	if (!realpath("/proc/self/exe", pl_top))
+		return ".";
+	for (int i = 0; i < 3 && (p = strrchr(pl_top, '/')); i++)
+		*p = '\0';
+	return pl_top;
+}
+
+static int nl(const char *cmd, const char *wwn, const char *json)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "python3 %s/selftests/fvnl.py %s %s '%s'",
+		 top(), cmd, wwn, json ? json : "");
+	return system(buf) == 0 ? 0 : -1;
+}
+
+static int nl_set(const char *wwn, const char *json)
+{
+	return nl("set", wwn, json);
+}
+
+static void parse(struct pl_q *q, const char *key, const char *val)
+{
+	static const struct { const char *k; size_t off; bool u; } f[] = {
+#define L(k, m) { k, offsetof(struct pl_q, m), false }
+#define U(k, m) { k, offsetof(struct pl_q, m), true }
+		L("index", index), L("worker", worker), L("node", node),
+		L("pid", pid), L("broken", broken),
+		U("requests", requests), U("bytes-read", bytes_read),
+		U("bytes-written", bytes_written), U("kicks", kicks),
+		U("interrupts", interrupts), U("errors", errors),
+		U("inflight", inflight), U("poll-hits", poll_hits),
+		U("poll-misses", poll_misses), U("poll-ns", poll_ns),
+		U("poll-window-ns", window), U("latency", latency),
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (strcmp(key, f[i].k))
+			continue;
+		if (f[i].u)
+			*(unsigned long long *)((char *)q + f[i].off) = strtoull(val, NULL, 0);
+		else
+			*(long *)((char *)q + f[i].off) = strtol(val, NULL, 0);
+	}
+}
+
+/* Queues of the attached device, by index; returns how many, or -1. */
+static int nl_stats(const char *wwn, struct pl_q *qs)
+{
+	char cmd[512], line[2048];
+	int n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "python3 %s/selftests/fvnl.py stats %s", top(), wwn);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	memset(qs, 0, sizeof(*qs) * PL_MAXQ);
+	while (n < PL_MAXQ && fgets(line, sizeof(line), f)) {
+		struct pl_q *q = &qs[n++];
+		char *save, *tok;
+
+		q->worker = q->pid = q->node = -1;
+		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+			char *eq = strchr(tok, '=');
+
+			if (eq) {
+				*eq = '\0';
+				parse(q, tok, eq + 1);
+			}
+		}
+	}
+	return pclose(f) == 0 ? n : -1;
+}
+
+/* "Cpus_allowed_list" of a task, as in /proc/PID/status. */
+static int allowed_list(long pid, char *buf, size_t len)
+{
+	char path[64], line[256];
+	int rc = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Cpus_allowed_list: %255s", buf) == 1 && strlen(buf) < len) {
+			rc = 0;
+			break;
+		}
+	fclose(f);
+	return rc;
+}
+
+static int node_cpulist(int node, char *buf, size_t len)
+{
+	char path[96];
+	FILE *f;
+	int rc;
+
+	if (node < 0)
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/possible");
+	else
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist", node);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	rc = fgets(buf, (int)len, f) ? 0 : -1;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return rc;
+}
+
+static void cpulist_set(const char *list, cpu_set_t *set)
+{
+	const char *p = list;
+
+	CPU_ZERO(set);
+	while (*p) {
+		char *e;
+		long a = strtol(p, &e, 10), b = a;
+
+		if (*e == '-')
+			b = strtol(e + 1, &e, 10);
+		for (; a <= b; a++)
+			CPU_SET(a, set);
+		p = *e == ',' ? e + 1 : e;
+		if (e == p && *p)
+			break;
+	}
+}
+
+/* utime + stime of a task, in clock ticks. */
+static unsigned long long cpu_ticks(long pid)
+{
+	unsigned long long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return ~0ULL;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	p = strrchr(buf, ')');
+	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return ~0ULL;
+	return ut + st;
+}
+
+static bool have_node(int node)
+{
+	char path[64];
+	struct stat s;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", node);
+	return !stat(path, &s);
+}
+
+#define PL_DEFAULTS "{\"node-auto\": 1, \"cpus\": \"\", \"workers\": 0, " \
+		    "\"poll-max-ns\": 32000, \"poll-grow\": 0, \"poll-shrink\": 0}"
+
+FIXTURE(pl) {
+	struct vg_env env;
+	struct vg_dev *d;
+	uint32_t bs;
+	void *buf;
+};
+
+FIXTURE_SETUP(pl)
+{
+	uint64_t blocks;
+
+	self->d = NULL;
+	if (vg_env_load(&self->env))
+		SKIP(return, "FV_WWN not set");
+	if (!strstr(self->env.dev, "fastvhost"))
+		SKIP(return, "netlink settings are fastvhost's");
+	ASSERT_EQ(0, nl_set(self->env.wwn, PL_DEFAULTS));
+	(void)blocks;
+}
+
+FIXTURE_TEARDOWN(pl)
+{
+	if (self->d)
+		vg_close(self->d);
+	if (self->env.wwn)
+		nl_set(self->env.wwn, PL_DEFAULTS);
+}
+
+static int pl_open(struct __test_metadata *_metadata, FIXTURE_DATA(pl) *self,
+		   unsigned int nq)
+{
+	struct tc_cfg c = { .nq = nq };
+	uint64_t blocks;
+
+	if (tc_open(&self->d, &self->env, &c))
+		return -1;
+	if (vg_read_capacity(vg_ioq(self->d, 0), self->env.luns[0], &blocks, &self->bs))
+		return -1;
+	self->buf = vg_alloc(self->d, 64 * 1024, 4096);
+	return self->buf ? 0 : -1;
+}
+
+/* @n synchronous I/Os of @blocks on request queue @q, write or read. */
+static int pl_io(FIXTURE_DATA(pl) *self, unsigned int q, bool write,
+		 unsigned int n, uint32_t blocks)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct vg_io io;
+
+		vg_io_init(&io, self->env.luns[0]);
+		if (vg_cdb_rw(&io, 10, write, i * blocks, blocks))
+			return -1;
+		if (write) {
+			io.dout = self->buf;
+			io.dout_len = blocks * self->bs;
+		} else {
+			io.din = self->buf;
+			io.din_len = blocks * self->bs;
+		}
+		if (vg_io_exec(vg_ioq(self->d, q), &io, VG_TIMEOUT_MS) || !vg_io_ok(&io))
+			return -1;
+	}
+	return 0;
+}
+
+/* Every worker's affinity is @node's CPUs (all when -1), and its node. */
+static void check_placement(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(pl) *self, int node)
+{
+	char want[256], got[256];
+	struct pl_q qs[PL_MAXQ];
+	cpu_set_t ws, gs;
+	int n, seen = 0;
+
+	ASSERT_EQ(0, node_cpulist(node, want, sizeof(want)));
+	cpulist_set(want, &ws);
+	n = nl_stats(self->env.wwn, qs);
+	ASSERT_GT(n, 2);
+	for (int i = 0; i < n; i++) {
+		if (qs[i].pid <= 0)
+			continue;
+		seen++;
+		EXPECT_EQ(node, qs[i].node) TH_LOG("queue %ld", qs[i].index);
+		ASSERT_EQ(0, sched_getaffinity((pid_t)qs[i].pid, sizeof(gs), &gs));
+		EXPECT_TRUE(CPU_EQUAL(&ws, &gs)) TH_LOG("queue %ld: affinity differs from %s",
+							qs[i].index, want);
+		ASSERT_EQ(0, allowed_list(qs[i].pid, got, sizeof(got)));
+		EXPECT_STREQ(want, got);
+	}
+	EXPECT_GT(seen, 0);
+}
+
+/* Node and CPUs at attach, then changed live; workers and map at attach. */
+TEST_F(pl, affinity)
+{
+	struct pl_q qs[PL_MAXQ];
+	int n;
+
+	if (!have_node(1))
+		SKIP(return, "needs NUMA node 1");
+	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"node\": 1, \"workers\": 1}"));
+	ASSERT_EQ(0, pl_open(_metadata, self, 2));
+	check_placement(_metadata, self, 1);
+
+	n = nl_stats(self->env.wwn, qs);
+	ASSERT_EQ(4, n);
+	for (int i = 0; i < n; i++) {
+		EXPECT_EQ(0, qs[i].worker);
+		EXPECT_EQ(qs[0].pid, qs[i].pid);
+	}
+
+	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"node\": 0}"));
+	check_placement(_metadata, self, 0);
+	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"node\": -1, \"cpus\": \"\"}"));
+	check_placement(_metadata, self, -1);
+
+	/* Kept for the next attach, not applied live. */
+	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"workers\": 0}"));
+	n = nl_stats(self->env.wwn, qs);
+	ASSERT_EQ(4, n);
+	EXPECT_EQ(qs[2].pid, qs[3].pid);
+	EXPECT_EQ(0, pl_io(self, 1, true, 4, 8));
+
+	vg_close(self->d);
+	self->d = NULL;
+	ASSERT_EQ(0, pl_open(_metadata, self, 2));
+	n = nl_stats(self->env.wwn, qs);
+	ASSERT_EQ(4, n);
+	EXPECT_NE(qs[2].pid, qs[3].pid);
+	EXPECT_NE(qs[2].worker, qs[3].worker);
+}
+
+struct pl_load {
+	struct vg_dev *d;
+	uint16_t lun;
+	uint32_t bs;
+	volatile bool stop;
+	int rc, runs;
+	char err[320];
+};
+
+static void *load_fn(void *arg)
+{
+	struct pl_load *l = arg;
+
+	while (!l->stop && !l->rc) {
+		struct vg_load_stats st;
+		struct vg_load_cfg c = {
+			.mode = VG_LOAD_VERIFY,
+			.lun = l->lun,
+			.block_size = l->bs,
+			.lba_count = 2 * 8 * 2 * 16,
+			.nqueues = 2,
+			.qd = 8,
+			.min_blocks = 1,
+			.max_blocks = 16,
+			.seed = 0x5eed0000 + l->runs,
+			.rounds = 1,
+			.cross_queue = true,
+		};
+
+		l->rc = vg_load_run(l->d, &c, &st);
+		if (l->rc)
+			memcpy(l->err, st.err, sizeof(l->err));
+		l->runs++;
+	}
+	return NULL;
+}
+
+/* Moving the workers between nodes under I/O loses and corrupts nothing. */
+TEST_F(pl, repin_under_io)
+{
+	struct pl_load l = { 0 };
+	pthread_t t;
+
+	if (!have_node(1))
+		SKIP(return, "needs NUMA node 1");
+	ASSERT_EQ(0, pl_open(_metadata, self, 2));
+	l.d = self->d;
+	l.lun = self->env.luns[0];
+	l.bs = self->bs;
+	ASSERT_EQ(0, pthread_create(&t, NULL, load_fn, &l));
+	for (int i = 0; i < 6; i++)
+		EXPECT_EQ(0, nl_set(self->env.wwn, i & 1 ? "{\"node\": 0}" : "{\"node\": 1}"));
+	l.stop = true;
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, l.rc) TH_LOG("%s", l.err);
+	EXPECT_GT(l.runs, 0);
+	check_placement(_metadata, self, 0);	/* the last set */
+}
+
+/* Counters match what was issued; a reset zeroes them. */
+TEST_F(pl, counters)
+{
+	unsigned long long sum;
+	struct pl_q qs[PL_MAXQ];
+	struct vg_io io;
+
+	ASSERT_EQ(0, pl_open(_metadata, self, 1));
+	ASSERT_EQ(0, pl_io(self, 0, true, 3, 1));	/* something to reset */
+	ASSERT_EQ(0, nl("reset", self->env.wwn, NULL));
+
+	ASSERT_EQ(3, nl_stats(self->env.wwn, qs));
+	for (int i = 0; i < 3; i++) {
+		sum = qs[i].requests + qs[i].bytes_read + qs[i].bytes_written +
+		      qs[i].kicks + qs[i].interrupts + qs[i].errors +
+		      qs[i].poll_hits + qs[i].poll_misses + qs[i].poll_ns +
+		      qs[i].latency;
+		EXPECT_EQ(0, sum) TH_LOG("queue %d not zeroed", i);
+	}
+
+	ASSERT_EQ(0, pl_io(self, 0, true, 20, 8));
+	ASSERT_EQ(0, pl_io(self, 0, false, 30, 4));
+	/* A request for a portal group that is not there: an error response. */
+	vg_io_init(&io, self->env.luns[0]);
+	vg_cdb_tur(&io);
+	self->d->tpgt = 200;
+	ASSERT_EQ(0, vg_io_exec(vg_ioq(self->d, 0), &io, VG_TIMEOUT_MS));
+	self->d->tpgt = self->env.tpgt;
+	EXPECT_EQ(VIRTIO_SCSI_S_BAD_TARGET, io.response);
+
+	ASSERT_EQ(3, nl_stats(self->env.wwn, qs));
+	EXPECT_EQ(2, qs[2].index);
+	EXPECT_EQ(51, qs[2].requests);
+	EXPECT_EQ(20ULL * 8 * self->bs, qs[2].bytes_written);
+	EXPECT_EQ(30ULL * 4 * self->bs, qs[2].bytes_read);
+	EXPECT_EQ(1, qs[2].errors);
+	EXPECT_EQ(51, qs[2].latency);
+	EXPECT_EQ(0, qs[2].inflight);
+	EXPECT_GE(qs[2].kicks, 1);
+	EXPECT_LE(qs[2].kicks, 51);
+	EXPECT_GE(qs[2].interrupts, 1);
+	EXPECT_EQ(0, qs[0].requests + qs[1].requests);
+	EXPECT_EQ(0, qs[2].broken);
+}
+
+/* Polling counters move under load, stand still when idle; idle is free. */
+TEST_F(pl, polling)
+{
+	struct pl_q a[PL_MAXQ], b[PL_MAXQ];
+	unsigned long long t0, t1;
+
+	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"poll-max-ns\": 10000000}"));
+	ASSERT_EQ(0, pl_open(_metadata, self, 1));
+	t0 = vg_now_ns();
+	ASSERT_EQ(0, pl_io(self, 0, false, 200, 1));
+	t1 = vg_now_ns();
+	ASSERT_EQ(3, nl_stats(self->env.wwn, a));
+	TH_LOG("200 I/Os in %llu us; kicks %llu interrupts %llu window %llu ns hits %llu misses %llu",
+	       (t1 - t0) / 1000, a[2].kicks, a[2].interrupts, a[2].window,
+	       a[2].poll_hits, a[2].poll_misses);
+	EXPECT_GT(a[2].poll_hits + a[2].poll_misses, 0);
+	EXPECT_GT(a[2].poll_ns, 0);
+	EXPECT_GT(a[2].poll_hits, 0);
+
+	sleep(1);
+	ASSERT_EQ(3, nl_stats(self->env.wwn, a));
+	t0 = cpu_ticks(a[2].pid);
+	sleep(3);
+	ASSERT_EQ(3, nl_stats(self->env.wwn, b));
+	t1 = cpu_ticks(b[2].pid);
+	EXPECT_EQ(a[2].poll_hits, b[2].poll_hits);
+	EXPECT_EQ(a[2].poll_misses, b[2].poll_misses);
+	EXPECT_EQ(a[2].poll_ns, b[2].poll_ns);
+	EXPECT_NE(~0ULL, t0);
+	EXPECT_EQ(t0, t1) TH_LOG("idle worker used %llu ticks", t1 - t0);
+}
+
+/* poll-max-ns 0: notifications only, never a poll. */
+TEST_F(pl, notify_only)
+{
+	struct pl_q qs[PL_MAXQ];
+
+	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"poll-max-ns\": 0}"));
+	ASSERT_EQ(0, pl_open(_metadata, self, 1));
+	ASSERT_EQ(0, pl_io(self, 0, true, 50, 2));
+	ASSERT_EQ(3, nl_stats(self->env.wwn, qs));
+	EXPECT_EQ(51, qs[2].requests);	/* and READ CAPACITY */
+	EXPECT_EQ(0, qs[2].poll_hits + qs[2].poll_misses + qs[2].poll_ns);
+	EXPECT_EQ(0, qs[2].window);
+	EXPECT_GE(qs[2].kicks, 1);
+}
+
+TEST_HARNESS_MAIN
