@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Summarise fvbench runs (one JSON object a line): medians per row and
+variant, the fastvhost/stock ratio, a JSON file and a gnuplot chart.
+
+  report.py RAW.jsonl --json OUT.json [--png OUT.png] [--note TEXT]
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+METRICS = [
+    ("iops", lambda r: r["iops"]),
+    ("mib_s", lambda r: r["mib_s"]),
+    ("lat_p50_us", lambda r: r["lat_us"]["p50"]),
+    ("lat_p99_us", lambda r: r["lat_us"]["p99"]),
+    ("lat_p999_us", lambda r: r["lat_us"]["p99.9"]),
+    ("worker_us_per_io", lambda r: r["cpu"]["worker_us_per_io"]),
+    ("driver_us_per_io", lambda r: r["cpu"]["driver_us_per_io"]),
+    ("machine_us_per_io", lambda r: r["cpu"]["machine_us_per_io"]),
+]
+VARIANT_ORDER = ["stock", "stock-mq", "fv-poll-off", "fv-adaptive"]
+
+
+def load(path):
+    runs, bad = [], []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            r = json.loads(line)
+            (runs if r["ok"] else bad).append(r)
+    return runs, bad
+
+
+def summarise(runs):
+    groups = {}
+    rows = []
+    for r in runs:
+        key = (r["tags"]["row"], r["tags"]["variant"])
+        if r["tags"]["row"] not in rows:
+            rows.append(r["tags"]["row"])
+        groups.setdefault(key, []).append(r)
+    out = []
+    for row in rows:
+        variants = sorted({v for (rw, v) in groups if rw == row},
+                          key=lambda v: VARIANT_ORDER.index(v)
+                          if v in VARIANT_ORDER else 99)
+        for v in variants:
+            g = groups[(row, v)]
+            first = g[0]
+            ent = {
+                "row": row, "variant": v, "runs": len(g),
+                "rw": first["rw"], "bs": first["bs"],
+                "iodepth": first["iodepth"], "queues": first["queues"],
+                "lun": first["lun"], "dev": first["dev"],
+                "worker_per_vq": first["worker_per_vq"],
+                "median": {}, "values": {},
+            }
+            for name, get in METRICS:
+                vals = [get(r) for r in g]
+                ent["values"][name] = vals
+                ent["median"][name] = statistics.median(vals)
+            out.append(ent)
+    # Ratios against the plain stock run and the best stock run of the row.
+    for ent in out:
+        same = {e["variant"]: e for e in out if e["row"] == ent["row"]}
+        stock = same.get("stock")
+        best = max((e for e in same.values() if e["variant"].startswith("stock")),
+                   key=lambda e: e["median"]["iops"], default=None)
+        m = ent["median"]["iops"]
+        ent["iops_vs_stock"] = m / stock["median"]["iops"] if stock and stock["median"]["iops"] else None
+        ent["iops_vs_best_stock"] = m / best["median"]["iops"] if best and best["median"]["iops"] else None
+        ent["best_stock"] = best["variant"] if best else None
+    return out
+
+
+def fmt(v, width, prec=0):
+    if v is None:
+        return "-".rjust(width)
+    return ("%.*f" % (prec, v)).rjust(width)
+
+
+def table(kver, summary, runtime, reps):
+    lines = []
+    lines.append("%s: medians of %s run(s) of %s s each (TCG VM: see docs/performance.md)"
+                 % (kver, reps, runtime))
+    hdr = ("%-17s %-12s %9s %8s %8s %9s %9s %8s %8s %8s %7s %7s"
+           % ("row", "variant", "IOPS", "MiB/s", "p50 us", "p99 us", "p99.9 us",
+              "wkr/io", "drv/io", "all/io", "/stock", "/best"))
+    lines.append(hdr)
+    lines.append("-" * len(hdr))
+    last = None
+    for e in summary:
+        if last and e["row"] != last:
+            lines.append("")
+        last = e["row"]
+        m = e["median"]
+        lines.append("%-17s %-12s %s %s %s %s %s %s %s %s %s %s" % (
+            e["row"], e["variant"], fmt(m["iops"], 9), fmt(m["mib_s"], 8, 1),
+            fmt(m["lat_p50_us"], 8, 1), fmt(m["lat_p99_us"], 9, 1),
+            fmt(m["lat_p999_us"], 9, 1), fmt(m["worker_us_per_io"], 8, 1),
+            fmt(m["driver_us_per_io"], 8, 1), fmt(m["machine_us_per_io"], 8, 1),
+            fmt(e["iops_vs_stock"], 7, 2), fmt(e["iops_vs_best_stock"], 7, 2)))
+    lines.append("")
+    lines.append("wkr/io, drv/io, all/io: CPU microseconds per I/O of the target's workers,"
+                 " of the driver threads, of the whole VM; /stock, /best: IOPS over"
+                 " stock vhost_scsi's (plain, and its best variant in the row)")
+    return "\n".join(lines)
+
+
+def chart(kver, summary, png, workdir):
+    gp = shutil.which("gnuplot")
+    if not gp:
+        print("report: gnuplot missing, no chart", file=sys.stderr)
+        return False
+    rows = []
+    for e in summary:
+        if e["row"] not in rows:
+            rows.append(e["row"])
+    variants = [v for v in VARIANT_ORDER if any(e["variant"] == v for e in summary)]
+    by = {(e["row"], e["variant"]): e for e in summary}
+    dat = os.path.join(workdir, "chart-%s.dat" % kver)
+    with open(dat, "w") as f:
+        f.write("# row " + " ".join(variants) + " " +
+                " ".join("cpu_" + v for v in variants) + "\n")
+        for row in rows:
+            ratio = [by[(row, v)]["iops_vs_stock"] if (row, v) in by and
+                     by[(row, v)]["iops_vs_stock"] is not None else float("nan")
+                     for v in variants]
+            cpu = [by[(row, v)]["median"]["machine_us_per_io"] if (row, v) in by
+                   else float("nan") for v in variants]
+            f.write(row + " " + " ".join("%.4f" % x for x in ratio) + " " +
+                    " ".join("%.3f" % x for x in cpu) + "\n")
+    n = len(variants)
+    plot1 = ", ".join("'%s' using %d:xtic(1) title '%s'" % (dat, i + 2, v)
+                      for i, v in enumerate(variants))
+    plot2 = ", ".join("'%s' using %d:xtic(1) title '%s'" % (dat, n + i + 2, v)
+                      for i, v in enumerate(variants))
+    script = f"""
+set terminal pngcairo size 1400,900 noenhanced font ',10'
+set output '{png}'
+set multiplot layout 2,1 title 'fastvhost vs stock vhost_scsi, {kver} (TCG VM, medians)'
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top left horizontal
+set grid ytics
+set xtics rotate by -25 scale 0
+set ylabel 'IOPS / stock IOPS'
+set yrange [0:*]
+set xrange [-0.6:{len(rows) - 0.4}]
+plot {plot1}, 1 with lines lc rgb 'black' dt 2 notitle
+set ylabel 'CPU us per I/O, whole VM'
+set logscale y
+set yrange [*:*]
+plot {plot2}
+unset multiplot
+"""
+    res = subprocess.run([gp], input=script, text=True, capture_output=True)
+    if res.returncode:
+        # gnuplot-nox may lack cairo: fall back to the gd png terminal.
+        script = script.replace("pngcairo size 1400,900 noenhanced font ',10'",
+                                "png size 1400,900 noenhanced")
+        res = subprocess.run([gp], input=script, text=True, capture_output=True)
+    if res.returncode:
+        print("report: gnuplot failed: " + res.stderr.strip(), file=sys.stderr)
+        return False
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("raw")
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--png")
+    ap.add_argument("--kver", default="")
+    ap.add_argument("--note", default="")
+    a = ap.parse_args()
+    runs, bad = load(a.raw)
+    if not runs:
+        print("report: no successful runs in " + a.raw, file=sys.stderr)
+        return 1
+    kver = a.kver or runs[0]["kernel"]
+    summary = summarise(runs)
+    runtime = runs[0]["runtime_s"]
+    reps = max(e["runs"] for e in summary)
+    text = table(kver, summary, runtime, reps)
+    print(text)
+    if bad:
+        print("%d failed run(s) left out: %s" % (len(bad), "; ".join(
+            "%s/%s: %s" % (r["tags"].get("row"), r["tags"].get("variant"), r["error"])
+            for r in bad[:5])))
+    with open(a.json, "w") as f:
+        json.dump({"kernel": kver, "note": a.note, "runtime_s": runtime,
+                   "failed_runs": len(bad), "rows": summary, "runs": runs},
+                  f, indent=1)
+    if a.png and chart(kver, summary, a.png, os.path.dirname(os.path.abspath(a.json))):
+        print("chart: " + a.png)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Inside the test VM (scripts/bench boots it): set up the stock vhost_scsi
+# and fastvhost side by side and run the benchmark matrix, one fvbench JSON
+# line per run appended to OUTFILE.
+#
+#   bench/vm-run.sh OUTFILE
+#
+# Environment: BENCH_RUNTIME (s, default 2), BENCH_RAMP (s, default 0.3),
+# BENCH_REPS (default 3), BENCH_MIB (backstore size, default 128),
+# BENCH_ROWS (space-separated row names to run, default all).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/selftests/lib/target.sh"
+. "$top/bench/targets.sh"
+out=${1:?usage: vm-run.sh OUTFILE}
+bin=$top/build/selftests/fvbench
+runtime=${BENCH_RUNTIME:-2}
+ramp=${BENCH_RAMP:-0.3}
+reps=${BENCH_REPS:-3}
+
+# Rows: NAME LUN RW BS IODEPTH QUEUES. Every variant runs every row,
+# except the "null" rows (rd_nullio: no data copied), which show the
+# transport's own cost.
+rows=(
+	"rd-4k-qd1-1q     $BT_LUN_RD   randread  4k  1  1"
+	"rd-4k-qd32-1q    $BT_LUN_RD   randread  4k  32 1"
+	"rd-4k-qd32-2q    $BT_LUN_RD   randread  4k  32 2"
+	"rd-64k-qd1-1q    $BT_LUN_RD   randread  64k 1  1"
+	"rd-64k-qd32-1q   $BT_LUN_RD   randread  64k 32 1"
+	"rd-64k-qd32-2q   $BT_LUN_RD   randread  64k 32 2"
+	"file-4k-qd32-1q  $BT_LUN_FILE randwrite 4k  32 1"
+	"file-64k-qd32-2q $BT_LUN_FILE randwrite 64k 32 2"
+	"null-4k-qd1-1q   $BT_LUN_NULL randread  4k  1  1"
+	"null-4k-qd32-2q  $BT_LUN_NULL randread  4k  32 2"
+)
+
+# Variants: NAME DEV WWN EXTRA
+variants=(
+	"stock       /dev/vhost-scsi $BT_STOCK"
+	"fv-poll-off /dev/fastvhost  $BT_FV_NOPOLL"
+	"fv-adaptive /dev/fastvhost  $BT_FV"
+)
+bt_up "${BENCH_MIB:-128}" || { echo "bench: target setup failed"; bt_down; exit 1; }
+trap 'bt_down || echo "bench: teardown failed"' EXIT
+# A worker per queue: stock vhost_scsi's strongest setting, 6.5 and later.
+probe=$(mktemp)
+if "$bin" -d /dev/vhost-scsi -w "$BT_STOCK" -n 1 --worker-per-vq >"$probe" 2>&1; then
+	variants=("${variants[0]}" "stock-mq    /dev/vhost-scsi $BT_STOCK --worker-per-vq" "${variants[@]:1}")
+else
+	echo "# stock-mq skipped: $(tail -n1 "$probe")"
+fi
+rm -f "$probe"
+
+echo "# poll-max-ns: $BT_FV=$(bt_poll_get "$BT_FV") $BT_FV_NOPOLL=$(bt_poll_get "$BT_FV_NOPOLL")"
+
+want() {	# want ROW: in BENCH_ROWS (or all)
+	[ -z "${BENCH_ROWS:-}" ] && return 0
+	case " $BENCH_ROWS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+nv=${#variants[@]}
+err=$(mktemp)
+# One discarded second per variant first: the first runs after boot and
+# setup meet other start-up work.
+for v in "${variants[@]}"; do
+	read -r vname dev wwn extra <<<"$v"
+	# shellcheck disable=SC2086
+	"$bin" -d "$dev" -w "$wwn" --runtime 1 --ramp 0 $extra >/dev/null 2>&1
+done
+fails=0
+for rep in $(seq 1 "$reps"); do
+	for row in "${rows[@]}"; do
+		read -r name lun rw bs qd nq <<<"$row"
+		want "$name" || continue
+		# Alternate: each repetition starts with the next variant.
+		for k in $(seq 0 $((nv - 1))); do
+			read -r vname dev wwn extra <<<"${variants[$(((k + rep - 1) % nv))]}"
+			# shellcheck disable=SC2086
+			line=$("$bin" -d "$dev" -w "$wwn" -l "$lun" --rw "$rw" --bs "$bs" \
+				-q "$qd" -j "$nq" --runtime "$runtime" --ramp "$ramp" \
+				--seed "$rep" --label "$name" --tag row="$name" \
+				--tag variant="$vname" --tag rep="$rep" -H $extra 2>"$err")
+			rc=$?
+			case "$line" in "{"*) echo "$line" >>"$out" ;; esac
+			[ "$rc" = 0 ] || fails=$((fails + 1))
+			sed "s/^/# $name $vname rep $rep: /" "$err"
+		done
+	done
+done
+echo "# $fails run(s) failed"
+[ "$fails" = 0 ]
