@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fastvhost worker placement, adaptive polling and per-queue statistics,
- * driven over netlink (selftests/fvnl.py, the kernel's YNL library).  Needs
+ * driven over netlink with the control tool, ctl/fvctl (make ctl).  Needs
  * FV_DEV=/dev/fastvhost and FV_WWN; no timing is ever asserted.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -38,18 +40,29 @@ static const char *top(void)
 	return pl_top;
 }
 
-static int nl(const char *cmd, const char *wwn, const char *json)
+/* Run the control tool, ctl/fvctl (make ctl), with the arguments @fmt. */
+static int fvctl(const char *fmt, ...)
 {
 	char buf[1024];
+	va_list ap;
+	int n;
 
-	snprintf(buf, sizeof(buf), "python3 %s/selftests/fvnl.py %s %s '%s'",
-		 top(), cmd, wwn, json ? json : "");
+	n = snprintf(buf, sizeof(buf), "%s/ctl/fvctl ", top());
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
 	return system(buf) == 0 ? 0 : -1;
 }
 
-static int nl_set(const char *wwn, const char *json)
+/* target-set with @settings in fvctl's options ("--node 1 --workers 1"). */
+static int nl_set(const char *wwn, const char *settings)
 {
-	return nl("set", wwn, json);
+	return fvctl("set --wwn %s %s", wwn, settings);
+}
+
+static int nl_reset(const char *wwn)
+{
+	return fvctl("stats --reset --wwn %s", wwn);
 }
 
 static void parse(struct pl_q *q, const char *key, const char *val)
@@ -77,33 +90,250 @@ static void parse(struct pl_q *q, const char *key, const char *val)
 	}
 }
 
+/*
+ * A small scanner for the JSON of "fvctl -j stats": an array of targets,
+ * each with a "queue" array of objects.  It takes the queues' number and
+ * boolean members, sums their arrays of numbers ("latency") and skips
+ * everything else, whatever its shape.
+ */
+struct pl_json {
+	const char *p;
+	struct pl_q *qs;
+	int n;
+	unsigned long long sum;
+};
+
+typedef int (*js_member_fn)(struct pl_json *j, const char *key);
+typedef int (*js_elem_fn)(struct pl_json *j);
+
+static void js_ws(struct pl_json *j)
+{
+	while (isspace((unsigned char)*j->p))
+		j->p++;
+}
+
+/* A string; into @buf unless NULL, an escaped character without its '\\'. */
+static int js_str(struct pl_json *j, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	js_ws(j);
+	if (*j->p != '"')
+		return -1;
+	for (j->p++; *j->p && *j->p != '"'; j->p++) {
+		if (*j->p == '\\' && j->p[1])
+			j->p++;
+		if (buf && n + 1 < len)
+			buf[n++] = *j->p;
+	}
+	if (*j->p != '"')
+		return -1;
+	j->p++;
+	if (buf)
+		buf[n] = '\0';
+	return 0;
+}
+
+/* A bare word: a number, true, false or null. */
+static int js_word(struct pl_json *j, char *buf, size_t len)
+{
+	static const char stop[] = ",:[]{}\"";
+	size_t n = 0;
+
+	js_ws(j);
+	if (!*j->p || strchr(stop, *j->p))
+		return -1;
+	for (; *j->p && !strchr(stop, *j->p) && !isspace((unsigned char)*j->p); j->p++)
+		if (buf && n + 1 < len)
+			buf[n++] = *j->p;
+	if (buf)
+		buf[n] = '\0';
+	return 0;
+}
+
+static int js_skip(struct pl_json *j);
+
+/* An object, @fn taking each member's value (NULL: skip them). */
+static int js_object(struct pl_json *j, js_member_fn fn)
+{
+	char key[64];
+
+	js_ws(j);
+	if (*j->p != '{')
+		return -1;
+	j->p++;
+	js_ws(j);
+	if (*j->p == '}') {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		if (js_str(j, key, sizeof(key)))
+			return -1;
+		js_ws(j);
+		if (*j->p != ':')
+			return -1;
+		j->p++;
+		if (fn ? fn(j, key) : js_skip(j))
+			return -1;
+		js_ws(j);
+		if (*j->p == '}') {
+			j->p++;
+			return 0;
+		}
+		if (*j->p != ',')
+			return -1;
+		j->p++;
+	}
+}
+
+/* An array, @fn taking each element (NULL: skip them). */
+static int js_array(struct pl_json *j, js_elem_fn fn)
+{
+	js_ws(j);
+	if (*j->p != '[')
+		return -1;
+	j->p++;
+	js_ws(j);
+	if (*j->p == ']') {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		if (fn ? fn(j) : js_skip(j))
+			return -1;
+		js_ws(j);
+		if (*j->p == ']') {
+			j->p++;
+			return 0;
+		}
+		if (*j->p != ',')
+			return -1;
+		j->p++;
+	}
+}
+
+static int js_skip(struct pl_json *j)
+{
+	js_ws(j);
+	switch (*j->p) {
+	case '{':
+		return js_object(j, NULL);
+	case '[':
+		return js_array(j, NULL);
+	case '"':
+		return js_str(j, NULL, 0);
+	default:
+		return js_word(j, NULL, 0);
+	}
+}
+
+static int js_add(struct pl_json *j)
+{
+	char w[32];
+
+	js_ws(j);
+	if (*j->p != '-' && !isdigit((unsigned char)*j->p))
+		return js_skip(j);
+	if (js_word(j, w, sizeof(w)))
+		return -1;
+	j->sum += strtoull(w, NULL, 0);
+	return 0;
+}
+
+static int js_queue_member(struct pl_json *j, const char *key)
+{
+	struct pl_q *q = &j->qs[j->n];
+	char w[32];
+
+	js_ws(j);
+	if (*j->p == '[') {
+		j->sum = 0;
+		if (js_array(j, js_add))
+			return -1;
+		snprintf(w, sizeof(w), "%llu", j->sum);
+		parse(q, key, w);
+		return 0;
+	}
+	if (*j->p == '"' || *j->p == '{')
+		return js_skip(j);
+	if (js_word(j, w, sizeof(w)))
+		return -1;
+	if (!strcmp(w, "true") || !strcmp(w, "false"))
+		parse(q, key, w[0] == 't' ? "1" : "0");
+	else if (w[0] == '-' || isdigit((unsigned char)w[0]))
+		parse(q, key, w);
+	return 0;
+}
+
+static int js_queue(struct pl_json *j)
+{
+	struct pl_q *q;
+
+	if (j->n == PL_MAXQ)
+		return js_skip(j);
+	q = &j->qs[j->n];
+	q->worker = q->pid = q->node = -1;
+	if (js_object(j, js_queue_member))
+		return -1;
+	j->n++;
+	return 0;
+}
+
+static int js_target_member(struct pl_json *j, const char *key)
+{
+	if (!strcmp(key, "queue"))
+		return js_array(j, js_queue);
+	return js_skip(j);
+}
+
+static int js_target(struct pl_json *j)
+{
+	return js_object(j, js_target_member);
+}
+
 /* Queues of the attached device, by index; returns how many, or -1. */
 static int nl_stats(const char *wwn, struct pl_q *qs)
 {
-	char cmd[512], line[2048];
-	int n = 0;
+	struct pl_json j = { .qs = qs };
+	size_t len = 0, size = 4096, r;
+	char cmd[512], *out, *more;
+	int rc = -1;
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "python3 %s/selftests/fvnl.py stats %s", top(), wwn);
-	f = popen(cmd, "r");
-	if (!f)
+	snprintf(cmd, sizeof(cmd), "%s/ctl/fvctl -j stats --wwn %s", top(), wwn);
+	out = malloc(size);
+	if (!out)
 		return -1;
-	memset(qs, 0, sizeof(*qs) * PL_MAXQ);
-	while (n < PL_MAXQ && fgets(line, sizeof(line), f)) {
-		struct pl_q *q = &qs[n++];
-		char *save, *tok;
-
-		q->worker = q->pid = q->node = -1;
-		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
-			char *eq = strchr(tok, '=');
-
-			if (eq) {
-				*eq = '\0';
-				parse(q, tok, eq + 1);
-			}
-		}
+	f = popen(cmd, "r");
+	if (!f) {
+		free(out);
+		return -1;
 	}
-	return pclose(f) == 0 ? n : -1;
+	while ((r = fread(out + len, 1, size - len - 1, f)) > 0) {
+		len += r;
+		if (len + 1 < size)
+			continue;
+		more = realloc(out, size * 2);
+		if (!more)
+			break;
+		out = more;
+		size *= 2;
+	}
+	out[len] = '\0';
+	memset(qs, 0, sizeof(*qs) * PL_MAXQ);
+	if (pclose(f) == 0) {
+		j.p = out;
+		if (!js_array(&j, js_target)) {
+			js_ws(&j);
+			if (!*j.p)
+				rc = j.n;
+		}
+		if (rc < 0)
+			fprintf(stderr, "# cannot read the queues in: %s\n", out);
+	}
+	free(out);
+	return rc;
 }
 
 /* "Cpus_allowed_list" of a task, as in /proc/PID/status. */
@@ -195,8 +425,8 @@ static bool have_node(int node)
 	return !stat(path, &s);
 }
 
-#define PL_DEFAULTS "{\"node-auto\": 1, \"cpus\": \"\", \"workers\": 0, " \
-		    "\"poll-max-ns\": 32000, \"poll-grow\": 0, \"poll-shrink\": 0}"
+#define PL_DEFAULTS "--node auto --cpus all --workers 0 " \
+		    "--poll-ns 32000 --poll-grow 0 --poll-shrink 0"
 
 FIXTURE(pl) {
 	struct vg_env env;
@@ -298,7 +528,7 @@ TEST_F(pl, affinity)
 
 	if (!have_node(1))
 		SKIP(return, "needs NUMA node 1");
-	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"node\": 1, \"workers\": 1}"));
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--node 1 --workers 1"));
 	ASSERT_EQ(0, pl_open(_metadata, self, 2));
 	check_placement(_metadata, self, 1);
 
@@ -309,13 +539,13 @@ TEST_F(pl, affinity)
 		EXPECT_EQ(qs[0].pid, qs[i].pid);
 	}
 
-	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"node\": 0}"));
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--node 0"));
 	check_placement(_metadata, self, 0);
-	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"node\": -1, \"cpus\": \"\"}"));
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--node -1 --cpus all"));
 	check_placement(_metadata, self, -1);
 
 	/* Kept for the next attach, not applied live. */
-	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"workers\": 0}"));
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--workers 0"));
 	n = nl_stats(self->env.wwn, qs);
 	ASSERT_EQ(4, n);
 	EXPECT_EQ(qs[2].pid, qs[3].pid);
@@ -381,7 +611,7 @@ TEST_F(pl, repin_under_io)
 	l.bs = self->bs;
 	ASSERT_EQ(0, pthread_create(&t, NULL, load_fn, &l));
 	for (int i = 0; i < 6; i++)
-		EXPECT_EQ(0, nl_set(self->env.wwn, i & 1 ? "{\"node\": 0}" : "{\"node\": 1}"));
+		EXPECT_EQ(0, nl_set(self->env.wwn, i & 1 ? "--node 0" : "--node 1"));
 	l.stop = true;
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, l.rc) TH_LOG("%s", l.err);
@@ -398,7 +628,7 @@ TEST_F(pl, counters)
 
 	ASSERT_EQ(0, pl_open(_metadata, self, 1));
 	ASSERT_EQ(0, pl_io(self, 0, true, 3, 1));	/* something to reset */
-	ASSERT_EQ(0, nl("reset", self->env.wwn, NULL));
+	ASSERT_EQ(0, nl_reset(self->env.wwn));
 
 	ASSERT_EQ(3, nl_stats(self->env.wwn, qs));
 	for (int i = 0; i < 3; i++) {
@@ -440,7 +670,7 @@ TEST_F(pl, polling)
 	struct pl_q a[PL_MAXQ], b[PL_MAXQ];
 	unsigned long long t0, t1;
 
-	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"poll-max-ns\": 10000000}"));
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--poll-ns 10000000"));
 	ASSERT_EQ(0, pl_open(_metadata, self, 1));
 	t0 = vg_now_ns();
 	ASSERT_EQ(0, pl_io(self, 0, false, 200, 1));
@@ -471,7 +701,7 @@ TEST_F(pl, notify_only)
 {
 	struct pl_q qs[PL_MAXQ];
 
-	ASSERT_EQ(0, nl_set(self->env.wwn, "{\"poll-max-ns\": 0}"));
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--poll-ns 0"));
 	ASSERT_EQ(0, pl_open(_metadata, self, 1));
 	ASSERT_EQ(0, pl_io(self, 0, true, 50, 2));
 	ASSERT_EQ(3, nl_stats(self->env.wwn, qs));
