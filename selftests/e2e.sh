@@ -1,0 +1,612 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# e2e.sh: QEMU vhost-scsi-pci guests on fastvhost, end to end, and the same
+# guest checks on the stock vhost_scsi as the reference.
+#
+#   selftests/e2e.sh [--l2-kver KVER] [--parts fastvhost,stock] [--verbose]
+#
+# Runs as root inside the test VM (scripts/vmtest), from the repository,
+# with FV_KO naming the module and /dev/kvm available (kvm_amd under TCG's
+# -cpu max). The guest image is scripts/mkguest's (build it on the host
+# first: scripts/mkguest --kver KVER). Nested ("L2") guests:
+#
+#   A  target 1 (fvctl attach: LUN 0 rd_mcp, LUN 1 fileio), 2 vCPUs,
+#      num_queues=2: LUN identity, sg3-utils (INQUIRY and VPD, READ
+#      CAPACITY(16), REPORT LUNS, SYNCHRONIZE CACHE, UNMAP, LUN reset),
+#      fio write + crc32c verify on both LUNs over both queues; reboot -f
+#      and a check of the data on the second boot; then a flushed pattern,
+#      fio, and kill -9 of its QEMU.
+#   C  target 1 again: the pattern flushed before the kill is there; fio.
+#   D  target 2 (LUN 0 rd_mcp) at the same time as C: fio.
+#   S  the stock vhost_scsi with the same LUNs (raw configfs): what A does
+#      up to the reboot check.
+#
+# Guest checks come back as "FVGUEST: CHECK <id> ok|fail" lines on each
+# guest's serial port (scripts/guest/tests/e2e.sh); each becomes one KTAP
+# result here. Serial logs go to build/e2e/<kernel>/.
+# shellcheck disable=SC2015,SC2001 # A && B || fail; sed over lines
+set -u
+
+dir=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$dir")
+cd "$top" || exit 1
+# shellcheck source=selftests/lib/ktap.sh
+. "$dir/lib/ktap.sh"
+
+CFG=/sys/kernel/config/target
+FVCTL=$top/ctl/fvctl
+DISK_MB=64
+L2_KVER=
+VERBOSE=0
+PARTS="fastvhost stock"
+L2_TIMEOUT=90		# one guest run, reboot included
+
+WORK=
+LOGDIR=
+declare -A GPID GLOG GKILL GKILLFN GTIMEDOUT GSTART GSECS GRC GARGS
+UNDO=()
+LOADED=()
+
+usage() {
+	sed -n '3,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0" >&2
+	exit "${1:-0}"
+}
+
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+put() {
+	echo "$2" >"$1" 2>/dev/null || { ktap_diag "writing '$2' to $1 failed"; return 1; }
+}
+
+undo_push() { UNDO+=("$*"); }
+
+# Run the teardown steps above depth $1, last first.
+undo_to() {
+	local keep=$1 rc=0 i
+	for ((i = ${#UNDO[@]} - 1; i >= keep; i--)); do
+		ktap_diag "teardown: ${UNDO[i]}"
+		if ! eval "${UNDO[i]}" 2>/dev/null; then
+			ktap_diag "teardown step failed: ${UNDO[i]}"
+			rc=1
+		fi
+		unset 'UNDO[i]'
+	done
+	return $rc
+}
+
+nap() {
+	read -r -t "$1" -u "$NAP_FD" _ 2>/dev/null || true
+}
+
+# Milliseconds since the epoch, without a fork.
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+secs_since() {	# secs_since START_MS
+	local d=$(($(now_ms) - $1))
+	echo "$((d / 1000)).$((d % 1000 / 100))"
+}
+
+kill_guests() {
+	local t
+	for t in "${!GPID[@]}"; do
+		[ -n "${GPID[$t]}" ] && kill -KILL "${GPID[$t]}" 2>/dev/null
+	done
+	for t in "${!GPID[@]}"; do
+		[ -n "${GPID[$t]}" ] && wait "${GPID[$t]}" 2>/dev/null
+		GPID[$t]=
+	done
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	kill_guests
+	[ ${#UNDO[@]} -eq 0 ] || { ktap_diag "cleaning up after an error"; undo_to 0 || true; }
+	[ -z "$WORK" ] || rm -rf "$WORK"
+	exit $rc
+}
+
+new_naa() {
+	printf -v "$1" 'naa.5001405%04x%05x' $((RANDOM & 0xffff)) $((SRANDOM & 0xfffff))
+}
+
+# --- setup ------------------------------------------------------------------
+
+setup() {
+	local ko=${FV_KO:-} dep initrd i
+	[ "$EUID" = 0 ] || bail "must run as root"
+	[ -c /dev/kvm ] || modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
+	[ -c /dev/kvm ] || bail "/dev/kvm missing: nested guests need KVM in the test VM"
+	[ -x "$FVCTL" ] || bail "$FVCTL missing (make ctl)"
+	modprobe -a target_core_mod target_core_file || bail "modprobe target_core_mod target_core_file failed"
+	[ -d "$CFG" ] || mount -t configfs configfs /sys/kernel/config || bail "cannot mount configfs"
+	[ -d "$CFG" ] || bail "$CFG missing"
+
+	[ -n "$ko" ] && [ -f "$ko" ] || bail "FV_KO ('$ko') does not name the built fastvhost.ko"
+	if [ ! -d /sys/module/fastvhost ]; then
+		for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
+			modprobe "$dep" || bail "modprobe $dep failed"
+		done
+		insmod "$ko" || bail "insmod $ko failed"
+		LOADED+=(fastvhost)
+	fi
+	for ((i = 0; i < 50; i++)); do
+		[ -c /dev/fastvhost ] && break
+		nap 0.1
+	done
+	[ -c /dev/fastvhost ] || bail "/dev/fastvhost did not appear"
+
+	[ -r "/boot/vmlinuz-$L2_KVER" ] || bail "/boot/vmlinuz-$L2_KVER not found"
+	initrd=build/guest/$L2_KVER/initrd.cpio.gz
+	if [ ! -s "$initrd" ] ||
+	   [ -n "$(find scripts/mkguest scripts/guest -newer "$initrd" -print -quit)" ]; then
+		ktap_diag "building the guest image in the VM (faster on the host: scripts/mkguest --kver $L2_KVER)"
+		initrd=$(scripts/mkguest -q --kver "$L2_KVER") || bail "scripts/mkguest failed"
+	fi
+	# The nested QEMU reads these much faster from tmpfs than over 9p.
+	cp "/boot/vmlinuz-$L2_KVER" "$WORK/vmlinuz" && cp "$initrd" "$WORK/initrd" ||
+		bail "cannot copy the guest kernel and image"
+	ktap_diag "kvm, LIO and fastvhost ready; L2 kernel $L2_KVER [${SECONDS}s]"
+}
+
+# Backstore TYPE (rd_mcp|fileio) NAME of $DISK_MB MiB with a unit serial,
+# on HBA TYPE_77; sets BS (its configfs path) and SERIAL. Teardown is pushed.
+make_backstore() {
+	local type=$1 name=$2 hba=$CFG/core/${1}_77
+	BS=$hba/$name
+	printf -v SERIAL 'fve2e%08x' "$SRANDOM"
+	if [ ! -d "$hba" ]; then
+		mkdir "$hba" || return 1
+		undo_push rmdir "$hba"
+	fi
+	mkdir "$BS" || return 1
+	undo_push rmdir "$BS"
+	case $type in
+	rd_mcp)
+		put "$BS/control" "rd_pages=$((DISK_MB * 256))" || return 1
+		;;
+	fileio)
+		truncate -s "${DISK_MB}M" "$WORK/$name.img" || return 1
+		undo_push rm -f "$WORK/$name.img"
+		put "$BS/control" "fd_dev_name=$WORK/$name.img,fd_dev_size=$((DISK_MB * 1048576))" ||
+			return 1
+		;;
+	esac
+	put "$BS/wwn/vpd_unit_serial" "$SERIAL" || return 1
+	put "$BS/enable" 1
+}
+
+# fvctl with its output as diagnostics.
+fvctl_diag() {
+	local out rc
+	out=$("$FVCTL" "$@" 2>&1)
+	rc=$?
+	echo "\$ fvctl $* (exit $rc)"
+	[ -z "$out" ] || echo "$out" | sed 's/^/  /'
+	return $rc
+}
+
+# Two fastvhost targets through fvctl attach, one LUN a call.
+fv_targets() {
+	new_naa W1
+	new_naa W2
+	make_backstore rd_mcp e2e_rd1 && S_RD1=$SERIAL || return 1
+	make_backstore fileio e2e_fio1 && S_FIO1=$SERIAL || return 1
+	make_backstore rd_mcp e2e_rd2 && S_RD2=$SERIAL || return 1
+	# fvctl detach removes the fabric directory with the last target.
+	[ -d "$CFG/fastvhost" ] || undo_push "[ ! -d $CFG/fastvhost ] || rmdir $CFG/fastvhost"
+	fvctl_diag attach --wwn "$W1" --lun 0 --backstore ramdisk/e2e_rd1 || return 1
+	undo_push "$FVCTL" detach --wwn "$W1"
+	fvctl_diag attach --wwn "$W1" --lun 1 --backstore fileio/e2e_fio1 || return 1
+	fvctl_diag attach --wwn "$W2" --lun 0 --backstore ramdisk/e2e_rd2 || return 1
+	undo_push "$FVCTL" detach --wwn "$W2"
+	fvctl_diag show || return 1
+	"$FVCTL" -j show --wwn "$W1" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)[0]["tpg"][0]
+luns = sorted((l["index"], l["backstore"]) for l in t["lun"])
+assert t.get("nexus") and luns == [(0, "rd_mcp_77/e2e_rd1"), (1, "fileio_77/e2e_fio1")], t' ||
+		{ echo "fvctl show does not list the LUNs and nexus of $W1"; return 1; }
+}
+
+# The stock vhost_scsi target, raw configfs: nexus first, then the LUNs.
+stock_target() {
+	local tpg nexus
+	if [ ! -d /sys/module/vhost_scsi ]; then
+		modprobe vhost_scsi || return 1
+		LOADED+=(vhost_scsi)
+	fi
+	[ -c /dev/vhost-scsi ] || { echo "/dev/vhost-scsi missing"; return 1; }
+	make_backstore rd_mcp e2e_rd3 && S_RD3=$SERIAL || return 1
+	make_backstore fileio e2e_fio3 && S_FIO3=$SERIAL || return 1
+	new_naa W3
+	new_naa nexus
+	tpg=$CFG/vhost/$W3/tpgt_1
+	if [ ! -d "$CFG/vhost" ]; then
+		mkdir "$CFG/vhost" || return 1
+		undo_push rmdir "$CFG/vhost"
+	fi
+	mkdir -p "$tpg" || return 1
+	undo_push rmdir "$CFG/vhost/$W3"
+	undo_push rmdir "$tpg"
+	put "$tpg/nexus" "$nexus" || return 1
+	undo_push "echo NULL >$tpg/nexus"
+	mkdir "$tpg/lun/lun_0" "$tpg/lun/lun_1" || return 1
+	undo_push rmdir "$tpg/lun/lun_0" "$tpg/lun/lun_1"
+	ln -s "$CFG/core/rd_mcp_77/e2e_rd3" "$tpg/lun/lun_0/port" || return 1
+	undo_push rm "$tpg/lun/lun_0/port"
+	ln -s "$CFG/core/fileio_77/e2e_fio3" "$tpg/lun/lun_1/port" || return 1
+	undo_push rm "$tpg/lun/lun_1/port"
+	echo "stock target $W3: lun_0 -> rd_mcp e2e_rd3, lun_1 -> fileio e2e_fio3"
+}
+
+# --- guests -----------------------------------------------------------------
+
+# start_guest TAG DEV WWN SMP REBOOT(0|1) KERNEL-ARGS...
+start_guest() {
+	local tag=$1 dev=$2 wwn=$3 smp=$4 reboot=$5 append
+	shift 5
+	append="console=ttyS0 panic=-1 fvmode=e2e fvtimeout=$L2_TIMEOUT $*"
+	[ "$VERBOSE" = 1 ] || append="quiet $append"
+	GLOG[$tag]=$LOGDIR/$tag.log
+	GKILL[$tag]=
+	GTIMEDOUT[$tag]=
+	GRC[$tag]=killed
+	ktap_diag "guest $tag on $wwn via $dev: $*"
+	# shellcheck disable=SC2046 # the optional -no-reboot
+	qemu-system-x86_64 -accel kvm -machine q35 -cpu host -m 512 -smp "$smp" \
+		-nodefaults -no-user-config -display none -monitor none \
+		-serial stdio $([ "$reboot" = 1 ] || echo -no-reboot) \
+		-kernel "$WORK/vmlinuz" -initrd "$WORK/initrd" -append "$append" \
+		-device "vhost-scsi-pci,wwpn=$wwn,num_queues=2,vhostfd=3" \
+		3<>"$dev" </dev/null >"$WORK/$tag.raw" 2>&1 &
+	GPID[$tag]=$!
+	GSTART[$tag]=$(now_ms)
+	GARGS[$tag]=$(printf '%q ' "$tag" "$dev" "$wwn" "$smp" "$reboot" "$@")
+}
+
+# Wait until guest $1 has printed its first line from /init (or ended).
+wait_booted() {
+	local i
+	for ((i = 0; i < L2_TIMEOUT * 4; i++)); do
+		grep -q 'FVGUEST: INFO kernel ' "$WORK/$1.raw" && return 0
+		kill -0 "${GPID[$1]}" 2>/dev/null || return 1
+		nap 0.25
+	done
+	return 1
+}
+
+# Start again, once, the guests named that ended without reaching /init
+# (none of their checks ran and the target was never started; nested KVM
+# under TCG resets an L2 early in boot now and then), and wait for them.
+rerun_unbooted() {
+	local t k again=()
+	for t in "$@"; do
+		[ -z "${GTIMEDOUT[$t]}" ] || continue
+		grep -q 'FVGUEST: INFO kernel ' "${GLOG[$t]}" && continue
+		ktap_diag "guest $t ended in early boot, before /init (QEMU exit ${GRC[$t]}; log kept as $t-early.log); starting it once more"
+		mv "${GLOG[$t]}" "$LOGDIR/$t-early.log"
+		k=${GKILLFN[$t]:-}
+		eval "start_guest ${GARGS[$t]}"
+		GKILL[$t]=$k
+		again+=("$t")
+	done
+	[ ${#again[@]} -eq 0 ] || wait_guests "${again[@]}"
+}
+
+# Call $2 (a function) when guest $1 prints "FVGUEST: KILLME".
+on_killme() { GKILL[$1]=$2; GKILLFN[$1]=$2; }
+
+# Wait for the guests named to end, within 2 * L2_TIMEOUT s. A guest that
+# boots a fourth time (a panic loop) is killed.
+wait_guests() {
+	local t alive deadline boots
+	deadline=$(($(now_ms) + 2 * L2_TIMEOUT * 1000))
+	while :; do
+		alive=0
+		for t in "$@"; do
+			[ -n "${GPID[$t]}" ] || continue
+			if ! kill -0 "${GPID[$t]}" 2>/dev/null; then
+				wait "${GPID[$t]}" 2>/dev/null
+				GRC[$t]=$?
+				GPID[$t]=
+				GSECS[$t]=$(secs_since "${GSTART[$t]}")
+				continue
+			fi
+			alive=$((alive + 1))
+			if [ -n "${GKILL[$t]}" ] && grep -q 'FVGUEST: KILLME' "$WORK/$t.raw"; then
+				"${GKILL[$t]}" "$t"
+				GKILL[$t]=
+			fi
+			boots=$(grep -c 'FVGUEST: INFO kernel ' "$WORK/$t.raw")
+			# Two boots by design (reboot -f), and a panic of the L2
+			# kernel reboots it too (panic=-1): allow one of those.
+			if [ "$boots" -gt 3 ] || [ "$(now_ms)" -gt "$deadline" ]; then
+				[ "$boots" -gt 3 ] && ktap_diag "guest $t booted $boots times; killing it"
+				[ "$boots" -gt 3 ] || ktap_diag "guest $t timed out; killing it"
+				GTIMEDOUT[$t]=1
+				kill -KILL "${GPID[$t]}" 2>/dev/null
+			fi
+		done
+		[ $alive -gt 0 ] || break
+		nap 0.25
+	done
+	for t in "$@"; do
+		tr -d '\r' <"$WORK/$t.raw" >"${GLOG[$t]}"
+		# A check's result is its last line, so a run that an L2 panic
+		# cut short and the reboot redid counts by its second try; say so.
+		grep -q 'Kernel panic' "${GLOG[$t]}" &&
+			ktap_diag "guest $t: its L2 kernel panicked (nested KVM under TCG?), see ${GLOG[$t]}:" \
+				"$(grep -m1 -E 'RIP:|BUG:|Oops' "${GLOG[$t]}")"
+		grep -E '^FVGUEST: INFO' "${GLOG[$t]}" | sed 's/^FVGUEST: INFO /# l2 '"$t"': /'
+		ktap_diag "guest $t ran ${GSECS[$t]}s (QEMU exit ${GRC[$t]}), booted $(grep -c 'FVGUEST: INFO kernel ' "${GLOG[$t]}") time(s); serial log ${GLOG[$t]}"
+	done
+}
+
+# Why guest $1 gave no result for a check: its verdict or the timeout.
+guest_why() {
+	local v
+	v=$(grep -E '^FVGUEST: (PASS|FAIL)' "${GLOG[$1]}" | tail -n1)
+	if [ -n "${GTIMEDOUT[$1]}" ]; then
+		echo "guest $1 killed (timeout or boot loop)"
+	elif [ -n "$v" ]; then
+		echo "guest $1: ${v#FVGUEST: }"
+	else
+		echo "guest $1 ended without a verdict (QEMU exit ${GRC[$1]})"
+		tail -n 5 "${GLOG[$1]}" | sed 's/^/# | /' >&2
+	fi
+}
+
+# check TAG ID DESCRIPTION: one KTAP result from guest TAG's CHECK line.
+check() {
+	local tag=$1 id=$2 desc=$3 line rest
+	line=$(grep -E "^FVGUEST: CHECK $id (ok|fail)" "${GLOG[$tag]}" | tail -n1)
+	rest=${line#FVGUEST: CHECK "$id" }
+	case $line in
+	"FVGUEST: CHECK $id ok"*)
+		rest=${rest#ok}
+		[ -z "${rest# }" ] || ktap_diag "${rest# }"
+		ktap_ok "$desc"
+		;;
+	"FVGUEST: CHECK $id fail"*)
+		ktap_fail "$desc # ${rest#fail }"
+		;;
+	*)
+		ktap_fail "$desc # no result: $(guest_why "$tag")"
+		;;
+	esac
+}
+
+# The checks of the main role, for guest $1 whose results are prefixed $2.
+main_checks() {
+	local g=$1 p=$2
+	check "$g" lun0 "$p: LUN 0 (rd_mcp): size and LIO-ORG RAMDISK-MCP in sysfs and INQUIRY"
+	check "$g" lun1 "$p: LUN 1 (fileio): size and LIO-ORG FILEIO in sysfs and INQUIRY"
+	check "$g" vpd "$p: sg_inq VPD 0x00, 0x80 (unit serial) and 0x83 (NAA) on both LUNs"
+	check "$g" readcap "$p: sg_readcap -l gives the backstore sizes"
+	check "$g" luns "$p: sg_luns reports exactly LUNs 0 and 1"
+	check "$g" sync "$p: sg_sync (SYNCHRONIZE CACHE) on both LUNs"
+	check "$g" unmap "$p: sg_unmap done or refused as READ CAPACITY(16) LBPME says"
+	check "$g" fio0 "$p: fio randwrite + crc32c verify, iodepth 16, 2 jobs, on LUN 0 (rd_mcp)"
+	check "$g" fio1 "$p: fio randwrite + crc32c verify, iodepth 16, 2 jobs, on LUN 1 (fileio)"
+	check "$g" queues "$p: I/O on both request queues (2 vCPUs, num_queues=2)"
+	check "$g" reset "$p: LUN reset (sg_reset -d) during reads succeeds, fio after it passes"
+	check "$g" reboot "$p: after reboot -f the device negotiates again and the data reads back"
+}
+MAIN_CHECKS=12
+
+lun_args() {	# lun_args N PRODUCT SERIAL ...
+	local out=
+	while [ $# -ge 3 ]; do
+		out="$out fvlun$1=$2,$((DISK_MB * 1048576)),$3"
+		shift 3
+	done
+	echo "$out"
+}
+
+# --- the fastvhost part -----------------------------------------------------
+
+# Called when guest A is in its kill phase: per-queue statistics, then
+# kill -9 of its QEMU and a look at the target it held.
+kill_a() {
+	local t=$1 pid=${GPID[$1]} i owner json
+	json=$("$FVCTL" -j stats --wwn "$W1" 2>&1)
+	STATS_TEXT=$("$FVCTL" stats --wwn "$W1" 2>&1)
+	STATS_RESULT=$(echo "$json" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)[0]
+q = [x for x in t.get("queue", []) if x.get("index", 0) >= 2]
+busy = [x["index"] for x in q if x.get("requests", 0) > 0]
+print("request queues %s, with requests: %s" % ([x["index"] for x in q], busy))
+sys.exit(0 if len(q) == 2 and len(busy) == 2 else 1)' 2>&1)
+	STATS_RC=$?
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	GPID[$t]=
+	GSECS[$t]=$(secs_since "${GSTART[$t]}")
+	KILL_RC=1
+	for ((i = 0; i < 20; i++)); do
+		owner=$("$FVCTL" -j show --wwn "$W1" 2>&1 |
+			python3 -c 'import json, sys; print(json.load(sys.stdin)[0].get("owner-pid", "none"))' 2>&1)
+		[ "$owner" = none ] && { KILL_RC=0; break; }
+		nap 0.25
+	done
+	KILL_WHY="owner-pid still '$owner' after the kill"
+}
+
+fastvhost_part() {
+	local depth=${#UNDO[@]} seed rc
+	fv_targets >"$WORK/fv.out" 2>&1
+	rc=$?
+	sed 's/^/# /' "$WORK/fv.out"
+	if [ $rc != 0 ]; then
+		ktap_fail "fastvhost: fvctl attach: target 1 with rd_mcp LUN 0 and fileio LUN 1, target 2 with rd_mcp LUN 0"
+		bail "no fastvhost targets"
+	fi
+	ktap_ok "fastvhost: fvctl attach: target 1 with rd_mcp LUN 0 and fileio LUN 1, target 2 with rd_mcp LUN 0"
+
+	printf -v seed '%08x' "$SRANDOM"
+	STATS_RC=1 STATS_RESULT="guest A never reached its kill phase" KILL_RC=1 KILL_WHY="guest A never reached its kill phase"
+	start_guest A /dev/fastvhost "$W1" 2 1 fve2e=main fvkill=1 fvseed="$seed" \
+		fvnq=2 fvdisks=2 "$(lun_args 0 RAMDISK-MCP "$S_RD1" 1 FILEIO "$S_FIO1")"
+	on_killme A kill_a
+	wait_guests A
+	rerun_unbooted A
+	main_checks A fastvhost
+	[ -z "${STATS_TEXT:-}" ] || echo "$STATS_TEXT" | sed 's/^/# /'
+	ktap_diag "$STATS_RESULT"
+	if [ "$STATS_RC" = 0 ]; then
+		ktap_ok "fastvhost: fvctl stats counts requests on both request queues"
+	else
+		ktap_fail "fastvhost: fvctl stats counts requests on both request queues"
+	fi
+	if [ "$KILL_RC" = 0 ]; then
+		ktap_ok "fastvhost: kill -9 of QEMU during fio, the target is free again"
+	else
+		ktap_fail "fastvhost: kill -9 of QEMU during fio, the target is free again # $KILL_WHY"
+	fi
+
+	# Two guests at once, on the two targets; C checks what A flushed.
+	start_guest C /dev/fastvhost "$W1" 1 0 fve2e=verify fvseed="$seed" fvdisks=2 \
+		"$(lun_args 0 RAMDISK-MCP "$S_RD1" 1 FILEIO "$S_FIO1")"
+	# Two L2 guests booting at the same instant make nested KVM under TCG
+	# reset one of them early in boot now and then: start D once C runs.
+	wait_booted C
+	start_guest D /dev/fastvhost "$W2" 1 0 fve2e=io fvdisks=1 \
+		"$(lun_args 0 RAMDISK-MCP "$S_RD2")"
+	wait_guests C D
+	rerun_unbooted C D
+	check C killdata0 "fastvhost: a new guest on the target reads back what was flushed before the kill (LUN 0)"
+	check C killdata1 "fastvhost: a new guest on the target reads back what was flushed before the kill (LUN 1)"
+	both_fio C "fastvhost: two guests at once: the one on target 1 passes fio on both LUNs" fio0 fio1
+	both_fio D "fastvhost: two guests at once: the one on target 2 passes fio" fio0
+
+	fv_teardown "$depth"
+	rc=$?
+	if [ $rc = 0 ]; then
+		ktap_ok "fastvhost: fvctl detach, backstores removed, rmmod fastvhost"
+	else
+		ktap_fail "fastvhost: fvctl detach, backstores removed, rmmod fastvhost"
+	fi
+}
+
+# One result from several checks of guest $1.
+both_fio() {
+	local g=$1 desc=$2 id line bad=
+	shift 2
+	for id in "$@"; do
+		line=$(grep -E "^FVGUEST: CHECK $id (ok|fail)" "${GLOG[$g]}" | tail -n1)
+		case $line in
+		"FVGUEST: CHECK $id ok"*) ktap_diag "$g ${line#FVGUEST: CHECK }" ;;
+		"FVGUEST: CHECK $id fail"*) bad="$bad ${line#FVGUEST: CHECK }" ;;
+		*) bad="$bad $id: no result ($(guest_why "$g"))" ;;
+		esac
+	done
+	if [ -z "$bad" ]; then
+		ktap_ok "$desc"
+	else
+		ktap_fail "$desc #$bad"
+	fi
+}
+
+fv_teardown() {
+	local rc=0
+	undo_to "$1" || rc=1
+	if [[ " ${LOADED[*]} " == *" fastvhost "* ]]; then
+		rmmod fastvhost || { ktap_diag "rmmod fastvhost failed"; rc=1; }
+		[ ! -d /sys/module/fastvhost ] || { ktap_diag "fastvhost still loaded"; rc=1; }
+		LOADED=("${LOADED[@]/fastvhost/}")
+	else
+		ktap_diag "fastvhost was loaded before this test; not unloading it"
+	fi
+	return $rc
+}
+
+# The same guest checks on the stock vhost_scsi.
+stock_part() {
+	local t0=${#UNDO[@]} rc
+	stock_target >"$WORK/stock.out" 2>&1
+	rc=$?
+	sed 's/^/# /' "$WORK/stock.out"
+	if [ $rc = 0 ]; then
+		ktap_ok "stock vhost_scsi: target with rd_mcp LUN 0 and fileio LUN 1 (configfs)"
+		start_guest S /dev/vhost-scsi "$W3" 2 1 fve2e=main fvnq=2 fvdisks=2 \
+			"$(lun_args 0 RAMDISK-MCP "$S_RD3" 1 FILEIO "$S_FIO3")"
+		wait_guests S
+		rerun_unbooted S
+		main_checks S "stock vhost_scsi"
+	else
+		ktap_fail "stock vhost_scsi: target with rd_mcp LUN 0 and fileio LUN 1 (configfs)"
+		for ((rc = 0; rc < MAIN_CHECKS; rc++)); do
+			ktap_skip "stock vhost_scsi: guest check $((rc + 1)) (no target)"
+		done
+	fi
+	rc=0
+	undo_to "$t0" || rc=1
+	if [[ " ${LOADED[*]} " == *" vhost_scsi "* ]]; then
+		rmmod vhost_scsi || rc=1
+	fi
+	if [ $rc = 0 ]; then
+		ktap_ok "stock vhost_scsi: teardown and rmmod vhost_scsi"
+	else
+		ktap_fail "stock vhost_scsi: teardown and rmmod vhost_scsi"
+	fi
+}
+
+main() {
+	local mark splats n
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--l2-kver) L2_KVER=$2; shift ;;
+		--verbose|-v) VERBOSE=1 ;;
+		--parts) PARTS=${2//,/ }; shift ;;
+		-h|--help) usage 0 ;;
+		*) echo "e2e.sh: unknown argument $1" >&2; usage 2 ;;
+		esac
+		shift
+	done
+	L2_KVER=${L2_KVER:-$(uname -r)}
+
+	n=1
+	[[ " $PARTS " != *" fastvhost "* ]] || n=$((n + MAIN_CHECKS + 8))
+	[[ " $PARTS " != *" stock "* ]] || n=$((n + MAIN_CHECKS + 2))
+	ktap_plan $n
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	WORK=$(mktemp -d /tmp/fve2e.XXXXXX)
+	mkfifo "$WORK/nap"
+	exec {NAP_FD}<>"$WORK/nap"
+	LOGDIR=build/e2e/$(uname -r)
+	mkdir -p "$LOGDIR"
+	rm -f "$LOGDIR"/*.log
+	mark="fastvhost e2e.sh start $$ $SRANDOM"
+	echo "$mark" >/dev/kmsg
+
+	setup
+	[[ " $PARTS " != *" fastvhost "* ]] || fastvhost_part
+
+	[[ " $PARTS " != *" stock "* ]] || stock_part
+	undo_to 0 || true
+
+	splats=$(dmesg | sed -n "/$mark/,\$p" |
+		grep -E 'Oops|BUG:|WARNING:|general protection|Call Trace:|refcount_t:|list_(add|del) corruption|soft lockup|blocked for more than' |
+		grep -v 'Unhandled WRMSR')
+	if [ -z "$splats" ]; then
+		ktap_ok "e2e: no kernel warnings in the test VM"
+	else
+		echo "$splats" | head -n 20 | sed 's/^/# dmesg: /'
+		ktap_fail "e2e: no kernel warnings in the test VM"
+	fi
+	ktap_diag "$((KTAP_N - KTAP_FAILED)) passed, $KTAP_FAILED failed [${SECONDS}s]"
+	ktap_finish
+}
+
+main "$@"
