@@ -322,45 +322,6 @@ static struct configfs_attribute *fv_wwn_attrs[] = {
 	NULL,
 };
 
-static void unpin_luns(struct fv_tpg *tpg)
-{
-	while (tpg->nr_pinned)
-		target_undepend_item(&tpg->pinned[--tpg->nr_pinned]->lun_group.cg_item);
-	kfree(tpg->pinned);
-	tpg->pinned = NULL;
-}
-
-/* Hold the TPG's LUNs in configfs while a guest uses them. */
-static int pin_luns(struct fv_tpg *tpg)
-{
-	struct se_portal_group *se_tpg = &tpg->se_tpg;
-	struct se_lun *lun;
-	unsigned int n = 0;
-	int ret = 0;
-
-	mutex_lock(&se_tpg->tpg_lun_mutex);
-	hlist_for_each_entry(lun, &se_tpg->tpg_lun_hlist, link)
-		n++;
-	tpg->pinned = kcalloc(max(n, 1U), sizeof(*tpg->pinned), GFP_KERNEL);
-	if (!tpg->pinned) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	hlist_for_each_entry(lun, &se_tpg->tpg_lun_hlist, link) {
-		if (tpg->nr_pinned == n)
-			break;
-		ret = target_depend_item(&lun->lun_group.cg_item);
-		if (ret)
-			break;
-		tpg->pinned[tpg->nr_pinned++] = lun;
-	}
-out:
-	mutex_unlock(&se_tpg->tpg_lun_mutex);
-	if (ret)
-		unpin_luns(tpg);
-	return ret;
-}
-
 static void detach_tpgs(void *owner, struct fv_tpg **tpgs)
 {
 	struct fv_tpg *tpg;
@@ -377,7 +338,6 @@ static void detach_tpgs(void *owner, struct fv_tpg **tpgs)
 		WARN_ON_ONCE(tpg->owner != owner);
 		tpg->owner = NULL;
 		mutex_unlock(&tpg->lock);
-		unpin_luns(tpg);
 		target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
 	}
 }
@@ -409,12 +369,6 @@ int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs)
 		}
 		ret = target_depend_item(&tpg->se_tpg.tpg_group.cg_item);
 		if (ret) {
-			mutex_unlock(&tpg->lock);
-			goto err_undo;
-		}
-		ret = pin_luns(tpg);
-		if (ret) {
-			target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
 			mutex_unlock(&tpg->lock);
 			goto err_undo;
 		}

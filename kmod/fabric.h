@@ -58,8 +58,6 @@ struct fv_tpg {
 	char nexus_name[FV_NAMELEN];
 	void *owner;			/* attached vhost device, NULL when free */
 	unsigned int nr_luns;
-	struct se_lun **pinned;		/* LUNs held in configfs while attached */
-	unsigned int nr_pinned;
 
 	struct list_head node;		/* on fv_tpg_list, under fv_fabric_mutex */
 };
@@ -87,8 +85,7 @@ void fv_fabric_exit(void);
 
 /*
  * Attach @owner to every TPG under target port @wwpn that has a nexus:
- * each, and each of its LUNs, is pinned in configfs (target_depend_item:
- * their removal fails with EBUSY) and stored in
+ * each is pinned in configfs (target_depend_item) and stored in
  * tpgs[tag]; @tpgs has FV_MAX_TPGT slots.  Returns the number of TPGs
  * attached, -ENOENT when the port does not exist or has no nexus, -EBUSY
  * when another device holds one of them.  Nothing is held on error.

@@ -273,7 +273,7 @@ monitor() {
 }
 
 guest() {
-	local out link dest
+	local out
 	hold $w1 || return 1
 	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['owner-pid'] == $holder_pid and d[0]['nr-queues'] == 4 and len(d[0]['queue']) == 4" || return 1
 	"$fvctl" show --wwn $w1 | grep -q "owner-pid $holder_pid" || { echo "show text lacks the owner"; return 1; }
@@ -284,16 +284,7 @@ guest() {
 	# configfs itself refuses (EBUSY): the nexus of a pinned portal group.
 	out=$(echo NULL 2>&1 > "$fab/$w1/tpgt_1/nexus") && { echo "nexus dropped under a guest"; return 1; }
 	[ -d "$fab/$w1/tpgt_1" ] || return 1
-	# The LUNs are held too: with its backstore unlinked, lun_1 still
-	# cannot be removed while the guest is attached.
-	link=$(find "$fab/$w1/tpgt_1/lun/lun_1" -maxdepth 1 -type l)
-	dest=$(readlink -f "$link")
-	rm "$link" || return 1
-	out=$(rmdir "$fab/$w1/tpgt_1/lun/lun_1" 2>&1) && { echo "LUN removed under a guest"; return 1; }
-	echo "rmdir lun_1 under a guest: $out"
-	case $out in *busy*) ;; *) return 1 ;; esac
 	release || return 1
-	ln -s "$dest" "$link" || return 1
 	"$fvctl" -j show --wwn $w1 | pyjson "'owner-pid' not in d[0]" || return 1
 	"$fvctl" set --wwn $w1 --poll-us 50
 }
