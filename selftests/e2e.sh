@@ -378,6 +378,9 @@ check() {
 	"FVGUEST: CHECK $id fail"*)
 		ktap_fail "$desc # ${rest#fail }"
 		;;
+	"FVGUEST: CHECK $id skip"*)
+		ktap_skip "$desc (${rest#skip })"
+		;;
 	*)
 		ktap_fail "$desc # no result: $(guest_why "$tag")"
 		;;
@@ -529,6 +532,18 @@ fv_teardown() {
 	return $rc
 }
 
+# The stock vhost_scsi before 6.12 puts its preallocated TMF back after a
+# LUN RESET with list_add_tail()'s arguments swapped, and unlinking the LUN
+# then frees a pointer into its TPG: the host's slab is corrupt.  Its
+# guest leaves the reset out there.
+stock_reset_arg() {
+	local major minor
+	IFS=. read -r major minor _ <<<"$(uname -r)"
+	if [ "$major" -lt 6 ] || { [ "$major" = 6 ] && [ "$minor" -lt 12 ]; }; then
+		echo fvnoreset=1
+	fi
+}
+
 # The same guest checks on the stock vhost_scsi.
 stock_part() {
 	local t0=${#UNDO[@]} rc
@@ -538,9 +553,12 @@ stock_part() {
 	if [ $rc = 0 ]; then
 		ktap_ok "stock vhost_scsi: target with rd_mcp LUN 0 and fileio LUN 1 (configfs)"
 		start_guest S /dev/vhost-scsi "$W3" 2 1 fve2e=main fvnq=2 fvdisks=2 \
-			"$(lun_args 0 RAMDISK-MCP "$S_RD3" 1 FILEIO "$S_FIO3")"
+			"$(lun_args 0 RAMDISK-MCP "$S_RD3" 1 FILEIO "$S_FIO3")" \
+			"$(stock_reset_arg)"
 		wait_guests S
 		rerun_unbooted S
+		[ -z "$(stock_reset_arg)" ] ||
+			ktap_diag "stock vhost_scsi of $(uname -r): no LUN reset, it corrupts the slab (see stock_reset_arg)"
 		main_checks S "stock vhost_scsi"
 	else
 		ktap_fail "stock vhost_scsi: target with rd_mcp LUN 0 and fileio LUN 1 (configfs)"

@@ -451,6 +451,8 @@ TEST_F(cmds, tmf_lun_reset)
 	uint8_t resp = 0xff;
 	struct vg_io io;
 
+	if (tc_stock_lun_reset_corrupts(&self->env))
+		SKIP(return, "stock vhost_scsi before 6.12 corrupts the heap after a LUN RESET");
 	ASSERT_EQ(0, vg_tmf(self->d, VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET,
 			    LUN(0), 0, &resp, VG_TIMEOUT_MS));
 	EXPECT_TRUE(resp == VIRTIO_SCSI_S_FUNCTION_SUCCEEDED ||
@@ -492,6 +494,8 @@ TEST_F(cmds, tmf_lun_reset_with_io_in_flight)
 	uint32_t len = NB * self->bs[0];
 	uint8_t *bufs = vg_alloc(self->d, 2 * QD * len, 4096);
 
+	if (tc_stock_lun_reset_corrupts(&self->env))
+		SKIP(return, "stock vhost_scsi before 6.12 corrupts the heap after a LUN RESET");
 	ASSERT_NE(NULL, bufs);
 	for (q = 0; q < 2; q++) {
 		for (k = 0; k < QD; k++) {

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "vguest.h"
@@ -85,6 +86,24 @@ static inline bool tc_stock(const struct vg_env *e)
 	const char *b = strrchr(e->dev, '/');
 
 	return !strcmp(b ? b + 1 : e->dev, "vhost-scsi");
+}
+
+/*
+ * The stock vhost_scsi of the 6.1 series keeps one preallocated TMF per
+ * LUN and puts it back after a LUN RESET with list_add_tail()'s arguments
+ * swapped; unlinking the LUN afterwards frees a pointer into its TPG and
+ * corrupts the host's kmalloc-2k slab.  The 6.12 driver allocates a TMF
+ * per request.  Do not send it a LUN RESET where the bug is.
+ */
+static inline bool tc_stock_lun_reset_corrupts(const struct vg_env *e)
+{
+	struct utsname u;
+	unsigned int major, minor;
+
+	if (!tc_stock(e) || uname(&u) ||
+	    sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major < 6 || (major == 6 && minor < 12);
 }
 
 static inline bool tc_is_ua(const struct vg_io *io)
