@@ -118,25 +118,36 @@ static void run_once(struct fv_worker *w)
  * the adaptive window (poll.c), then turn the guest's kicks back on, look
  * once more and sleep.  The time from running out to the next work is
  * what the window adapts to.
+ *
+ * That time starts when a pass leaves no work, before the worker yields
+ * the CPU: the tasks it has just woken (LIO's completion work, the guest
+ * it answered) often run first on this CPU and queue the next work
+ * before the worker looks again.  Waiting for them is block time too; if
+ * it were not counted, such a worker would never see a block, and its
+ * window would stay at zero.
  */
 static int worker_fn(void *data)
 {
 	struct fv_worker *w = data;
 	u64 idle = 0;			/* when work ran out; 0: busy */
+	bool polled = false;		/* already, since work ran out */
 
 	kthread_use_mm(w->dev->mm);
 	for (;;) {
 		if (fv_worker_has_work(w)) {
 			if (idle)
 				fv_poll_adjust(w, ktime_get_ns() - idle);
-			idle = 0;
 			run_once(w);
+			idle = fv_worker_has_work(w) ? 0 : ktime_get_ns();
+			polled = false;
 			cond_resched();
 			continue;
 		}
-		if (!idle) {
+		if (!idle)
 			idle = ktime_get_ns();
-			if (fv_poll(w, idle))
+		if (!polled) {
+			polled = true;
+			if (fv_poll(w, ktime_get_ns()))
 				continue;
 		}
 		fv_poll_end(w);
