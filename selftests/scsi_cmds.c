@@ -6,6 +6,7 @@
  * AN and addressing errors. Environment: see tests_common.h.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "tests_common.h"
@@ -531,6 +532,52 @@ TEST_F(cmds, tmf_lun_reset_with_io_in_flight)
 	vg_cdb_tur(&ios[0][0]);
 	ASSERT_EQ(0, tc_exec(self->q, &ios[0][0]));
 	EXPECT_TRUE(vg_io_ok(&ios[0][0])) TH_LOG("%s", tc_str(&ios[0][0]));
+}
+
+/*
+ * ABORT TASK of a READ that LIO is still executing: the LUN FV_SLOW_LUN
+ * takes 250 ms a request (run.sh -s makes it).  The aborted command is
+ * answered ABORTED (or TASK ABORTED) before the TMF's FUNCTION COMPLETE;
+ * a second command on the LUN is untouched.
+ */
+TEST_F(cmds, tmf_abort_task_in_flight)
+{
+	const char *env = getenv("FV_SLOW_LUN");
+	struct vg_io ios[2], tur;
+	uint8_t resp = 0xff;
+	uint16_t slow;
+	unsigned int k;
+
+	if (!env)
+		SKIP(return, "FV_SLOW_LUN not set (no slow LUN)");
+	slow = (uint16_t)atoi(env);
+	vg_io_init(&tur, slow);
+	vg_cdb_tur(&tur);
+	ASSERT_EQ(0, tc_exec(self->q, &tur));
+	for (k = 0; k < 2; k++) {
+		vg_io_init(&ios[k], slow);
+		vg_cdb_rw(&ios[k], 10, false, 8 * k, 8);
+		data_in(&ios[k], self->buf + k * 4096, 4096);
+		ASSERT_EQ(0, vg_io_submit(self->q, &ios[k]));
+	}
+	vg_vq_kick(self->q);
+	usleep(50 * 1000);
+	ASSERT_EQ(VG_IO_INFLIGHT, ios[0].state);
+	ASSERT_EQ(0, vg_tmf(self->d, VIRTIO_SCSI_T_TMF_ABORT_TASK, slow,
+			    ios[0].tag, &resp, VG_TIMEOUT_MS));
+	/* FUNCTION COMPLETE shares its value with OK. */
+	EXPECT_EQ(VIRTIO_SCSI_S_OK, resp)
+		TH_LOG("ABORT TASK: %s", vg_response_name(resp));
+	/* Already answered when the TMF's response came. */
+	ASSERT_EQ(0, vg_io_wait(self->q, &ios[0], 0))
+		TH_LOG("the aborted command was not answered before the TMF");
+	EXPECT_TRUE(ios[0].response == VIRTIO_SCSI_S_ABORTED ||
+		    (ios[0].response == VIRTIO_SCSI_S_OK &&
+		     ios[0].status == 0x40))
+		TH_LOG("aborted READ: %s", tc_str(&ios[0]));
+	ASSERT_EQ(0, vg_io_wait(self->q, &ios[1], VG_TIMEOUT_MS));
+	EXPECT_TRUE(vg_io_ok(&ios[1])) TH_LOG("other READ: %s", tc_str(&ios[1]));
+	TH_LOG("aborted READ: %s", tc_str(&ios[0]));
 }
 
 TEST_F(cmds, async_notification)

@@ -57,6 +57,25 @@ tgt_file() {
 	echo "$dir"
 }
 
+# tgt_slow NAME MS: iblock backstore on a null_blk disk (no data kept)
+# whose every request takes MS milliseconds: commands stay in flight long
+# enough to be aborted.  Loads null_blk; tgt_slow_del unloads it.
+tgt_slow() {
+	[ $# -eq 2 ] || tgt__err "usage: tgt_slow NAME MS" || return
+	[ ! -e /sys/module/null_blk ] || tgt__err "null_blk is loaded already" || return
+	modprobe null_blk nr_devices=1 queue_mode=2 irqmode=2 gb=1 bs=512 \
+		"completion_nsec=$(($2 * 1000000))" 2>/dev/null ||
+		tgt__err "modprobe null_blk failed" || return
+	udevadm settle 2>/dev/null
+	[ -b /dev/nullb0 ] || tgt__err "no /dev/nullb0" || return
+	tgt__bs_common "$TGT_CFS/core/iblock_0/$1" "$1" "udev_path=/dev/nullb0"
+}
+
+tgt_slow_del() {
+	tgt_bs_del "$1" || return
+	rmmod null_blk 2>/dev/null || tgt__err "rmmod null_blk failed"
+}
+
 # tgt_bs_del DIR: remove a backstore (and its HBA when empty).
 tgt_bs_del() {
 	local dir=$1 hba
@@ -118,7 +137,8 @@ tgt_del() {
 }
 
 # tgt_up FABRIC [WWN]: LUN 0 = rd_mcp 64 MiB, LUN 1 = fileio 64 MiB on
-# $TGT_DIR (default /tmp). Exports FV_DEV FV_WWN FV_TPGT FV_LUNS.
+# $TGT_DIR (default /tmp). Exports FV_DEV FV_WWN FV_TPGT FV_LUNS, and for
+# fastvhost FV_SLOW_LUN (LUN 7, null_blk, 250 ms a request; not in FV_LUNS).
 tgt_up() {
 	local fabric=${1:-vhost} wwn=${2:-} rd fio
 	case "$fabric" in
@@ -135,7 +155,13 @@ tgt_up() {
 	TGT_UP_BS="$rd $fio"
 	tgt_tpg "$fabric" "$wwn" 1 &&
 	tgt_lun "$fabric" "$wwn" 1 0 "$rd" &&
-	tgt_lun "$fabric" "$wwn" 1 1 "$fio" &&
+	tgt_lun "$fabric" "$wwn" 1 1 "$fio" || return
+	# fastvhost: LUN 7, 250 ms a request, for aborting commands in flight.
+	if [ "$fabric" = fastvhost ]; then
+		TGT_UP_SLOW=$(tgt_slow "fv_${fabric}_slow" 250) &&
+		tgt_lun "$fabric" "$wwn" 1 7 "$TGT_UP_SLOW" || return
+		export FV_SLOW_LUN=7
+	fi
 	tgt_nexus "$fabric" "$wwn" 1 || return
 	export FV_DEV FV_WWN=$wwn FV_TPGT=1 FV_LUNS=0,1
 }
@@ -148,7 +174,10 @@ tgt_down() {
 	for bs in $TGT_UP_BS; do
 		tgt_bs_del "$bs" || rc=1
 	done
+	if [ -n "${TGT_UP_SLOW:-}" ]; then
+		tgt_slow_del "$TGT_UP_SLOW" || rc=1
+	fi
 	rm -f "${TGT_DIR:-/tmp}/fv_${TGT_UP_FABRIC}_file.img"
-	unset TGT_UP_WWN TGT_UP_FABRIC TGT_UP_BS
+	unset TGT_UP_WWN TGT_UP_FABRIC TGT_UP_BS TGT_UP_SLOW FV_SLOW_LUN
 	return $rc
 }
