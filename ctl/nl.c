@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
@@ -19,6 +20,9 @@
 #define SOL_NETLINK 270
 #endif
 
+/* A dump that the kernel saw change under it is read again, this often. */
+#define DUMP_TRIES	20
+
 struct call {
 	struct fv_nl *nl;
 	struct nlmsghdr *req;
@@ -26,6 +30,11 @@ struct call {
 	void *arg;
 	bool done;
 	int ret;
+	/* Dumps: the replies are held until the whole dump is consistent. */
+	bool dump;
+	bool intr;
+	struct nlmsghdr **held;
+	size_t nheld;
 };
 
 int fvnl_open(struct fv_nl *nl)
@@ -160,24 +169,64 @@ static int on_done(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+static int deliver(struct call *c, struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[FASTVHOST_A_TARGET_MAX + 1];
+	struct genlmsghdr *g = nlmsg_data(nlh);
+
+	if (nla_parse(tb, FASTVHOST_A_TARGET_MAX, genlmsg_attrdata(g, 0),
+		      genlmsg_attrlen(g, 0), NULL))
+		return 0;
+	return c->cb(g->cmd, tb, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), c->arg);
+}
+
+static int hold(struct call *c, struct nlmsghdr *nlh)
+{
+	struct nlmsghdr **h, *copy;
+
+	h = realloc(c->held, (c->nheld + 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	c->held = h;
+	copy = malloc(nlh->nlmsg_len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, nlh, nlh->nlmsg_len);
+	c->held[c->nheld++] = copy;
+	return 0;
+}
+
+static void drop_held(struct call *c)
+{
+	while (c->nheld)
+		free(c->held[--c->nheld]);
+	free(c->held);
+	c->held = NULL;
+}
+
 static int on_valid(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct nlattr *tb[FASTVHOST_A_TARGET_MAX + 1];
-	struct genlmsghdr *g = nlmsg_data(nlh);
 	struct call *c = arg;
 	int ret;
 
 	if (nlh->nlmsg_type != c->nl->family || !c->cb)
 		return NL_OK;
-	if (nla_parse(tb, FASTVHOST_A_TARGET_MAX, genlmsg_attrdata(g, 0),
-		      genlmsg_attrlen(g, 0), NULL))
-		return NL_OK;
-	ret = c->cb(g->cmd, tb, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), c->arg);
+	ret = c->dump ? hold(c, nlh) : deliver(c, nlh);
 	if (ret) {
 		c->ret = ret;
 		return NL_STOP;
 	}
+	return NL_OK;
+}
+
+/* The kernel's dump spanned a change: keep reading, then start over. */
+static int on_dump_intr(struct nl_msg *msg, void *arg)
+{
+	struct call *c = arg;
+
+	(void)msg;
+	c->intr = true;
 	return NL_OK;
 }
 
@@ -197,6 +246,7 @@ static struct nl_cb *callbacks(struct call *c)
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, c);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, c);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_done, c);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, on_dump_intr, c);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, c);
 	return cb;
 }
@@ -209,11 +259,36 @@ static void clear_error(struct fv_nl *nl)
 	nl->has_min = nl->has_max = false;
 }
 
+/* Send @msg and read until its answer is complete. */
+static void exchange(struct call *c, struct nl_cb *cb, struct nl_msg *msg)
+{
+	int ret;
+
+	c->done = false;
+	c->intr = false;
+	c->ret = 0;
+	nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ;
+	ret = nl_send_auto(c->nl->sk, msg);
+	if (ret < 0) {
+		c->nl->err = EIO;
+		c->ret = -EIO;
+		return;
+	}
+	while (!c->done && c->ret == 0) {
+		ret = nl_recvmsgs(c->nl->sk, cb);
+		if (ret < 0 && ret != -NLE_DUMP_INTR && !c->done && c->ret == 0) {
+			c->nl->err = EIO;
+			c->ret = -EIO;
+		}
+	}
+}
+
 int fvnl_call(struct fv_nl *nl, struct nl_msg *msg, fv_nl_cb fn, void *arg)
 {
 	struct call c = { .nl = nl, .cb = fn, .arg = arg };
 	struct nl_cb *cb;
-	int ret;
+	size_t i;
+	int tries;
 
 	clear_error(nl);
 	if (!msg)
@@ -224,23 +299,25 @@ int fvnl_call(struct fv_nl *nl, struct nl_msg *msg, fv_nl_cb fn, void *arg)
 		return -(nl->err = ENOMEM);
 	}
 	c.req = nlmsg_hdr(msg);
-	ret = nl_send_auto(nl->sk, msg);
-	if (ret < 0) {
-		nl->err = EIO;
-		c.ret = -EIO;
-		c.done = true;
+	c.dump = c.req->nlmsg_flags & NLM_F_DUMP;
+	for (tries = 0; tries < DUMP_TRIES; tries++) {
+		exchange(&c, cb, msg);
+		if (!c.intr || c.ret)
+			break;
+		drop_held(&c);
 	}
-	while (!c.done && c.ret == 0) {
-		ret = nl_recvmsgs(nl->sk, cb);
-		if (ret < 0 && !c.done && c.ret == 0) {
-			nl->err = EIO;
-			c.ret = -EIO;
-		}
+	if (c.ret == 0 && c.intr) {
+		snprintf(nl->msg, sizeof(nl->msg),
+			 "targets kept changing during %d dumps; try again", DUMP_TRIES);
+		nl->err = EAGAIN;
+		c.ret = -EAGAIN;
 	}
+	for (i = 0; c.ret == 0 && i < c.nheld; i++)
+		c.ret = deliver(&c, c.held[i]);
+	drop_held(&c);
 	nl_cb_put(cb);
 	nlmsg_free(msg);
-	if (c.ret > 0)		/* the callback's own failure: an exit status */
-		return c.ret;
+	/* A callback's own failure is an exit status (> 0). */
 	return c.ret;
 }
 

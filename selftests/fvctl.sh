@@ -109,6 +109,66 @@ show() {
 	fails "no target naa.5001405f0000dead" "$fvctl" show --wwn naa.5001405f0000dead
 }
 
+# Dumps stay whole while targets come and go: 500 fixed targets (several
+# skbs of dump) and 10
+# that a background loop removes and adds again (removing one from the
+# front of the list shifts the rest, so a dump resumed by position would
+# skip or repeat one).  The kernel must flag a dump that spans a change
+# (NLM_F_DUMP_INTR), and every show -j must list each target once.
+dump_consistent() {
+	local i w churn=() fixed=() dirs=() pid rc=0 n bytes out
+	for i in $(seq 100 109); do churn+=("naa.5001405f0001$i"); done
+	for i in $(seq 100 599); do fixed+=("naa.5001405f0002$i"); done
+	for w in "${churn[@]}" "${fixed[@]}"; do dirs+=("$fab/$w"); done
+	mkdir -p "${dirs[@]}" && mkdir -p "${dirs[@]/%//tpgt_1}" || { echo "mkdir failed"; rc=1; }
+	if [ $rc = 0 ]; then
+		# The kernel flags a dump that spans a change, and only that one.
+		out=$(python3 "$dir/fvctl/dumpintr.py" "$top/uapi/linux/fastvhost.h" true)
+		[ $? = 1 ] || { echo "unchanged dump: $out"; rc=1; }
+		echo "unchanged: $out"
+		w=$fab/${churn[0]}
+		out=$(python3 "$dir/fvctl/dumpintr.py" "$top/uapi/linux/fastvhost.h" \
+			"rmdir $w/tpgt_1 $w && mkdir -p $w/tpgt_1")
+		[ $? = 0 ] || { echo "dump across a change: $out"; rc=1; }
+		echo "a target removed and added after the first part: $out"
+	fi
+	if [ $rc = 0 ]; then
+		(
+			while :; do
+				for w in "${churn[@]}"; do
+					rmdir "$fab/$w/tpgt_1" "$fab/$w"
+					mkdir -p "$fab/$w/tpgt_1"
+					sleep 0.02
+				done
+			done
+		) 2>/dev/null &
+		pid=$!
+		for ((n = 0; n < 15 && rc == 0; n++)); do
+			"$fvctl" -j show >"$tmp/dump.json" 2>"$tmp/dump.err" ||
+				{ echo "show failed: $(cat "$tmp/dump.err")"; rc=1; break; }
+			FIXED="${fixed[*]}" python3 -c '
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+w = [t["wwn"] for t in d]
+dup = sorted(x for x in set(w) if w.count(x) > 1)
+miss = sorted(set(os.environ["FIXED"].split()) - set(w))
+assert not dup and not miss, "dump %d: %d targets, repeated %s, missing %s" % (int(sys.argv[2]), len(w), dup, miss)
+' "$tmp/dump.json" "$n" || rc=1
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		bytes=$(wc -c < "$tmp/dump.json")
+		echo "$n dumps of $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/dump.json") targets ($bytes bytes of JSON each) while 10 targets came and went"
+	fi
+	for w in "${churn[@]}" "${fixed[@]}"; do
+		[ ! -d "$fab/$w/tpgt_1" ] || echo "$fab/$w/tpgt_1"
+	done | xargs -r rmdir || rc=1
+	for w in "${churn[@]}" "${fixed[@]}"; do
+		[ ! -d "$fab/$w" ] || echo "$fab/$w"
+	done | xargs -r rmdir || rc=1
+	return $rc
+}
+
 ynl_agrees() {
 	"$top/scripts/ynl" cli --dump target-get --output-json > "$tmp/ynl.json" ||
 		{ echo "ynl cli failed"; return 1; }
@@ -356,11 +416,12 @@ teardown() {
 	return $ret
 }
 
-ktap_plan 16
+ktap_plan 17
 ktap_run "setup: module, rd_mcp and fileio backstores" setup
 ktap_run "version, help, unknown commands and options" basics
 ktap_run "attach ramdisk, rd_mcp_0 and fileio LUNs with settings" attach
 ktap_run "show as text, JSON and pretty JSON" show
+ktap_run "dumps list every target once while others come and go" dump_consistent
 ktap_run "YNL CLI dump and do agree with fvctl show -j" ynl_agrees
 ktap_run "the kernel answers bad attributes with extack" ynl_extack
 ktap_run "set changes placement, polling, workers and the queue map" set_ok
