@@ -294,6 +294,7 @@ static int fv_open(struct inode *inode, struct file *f)
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
+	kref_init(&dev->ref);
 	if (!zalloc_cpumask_var(&dev->place.cpus, GFP_KERNEL))
 		goto err_dev;
 	mutex_init(&dev->mutex);
@@ -318,18 +319,51 @@ err_dev:
 	return ret;
 }
 
-static int fv_release(struct inode *inode, struct file *f)
+static void dev_free(struct kref *ref)
 {
-	struct fv_dev *dev = f->private_data;
+	struct fv_dev *dev = container_of(ref, struct fv_dev, ref);
 	unsigned int i;
 
-	mutex_lock(&dev->mutex);
-	reset_owner(dev);
-	mutex_unlock(&dev->mutex);
 	for (i = 0; i < FV_MAX_VQS; i++)
 		fv_vq_free(dev->vqs[i]);
 	free_cpumask_var(dev->place.cpus);
 	kfree(dev);
+}
+
+void fv_dev_get(struct fv_dev *dev)
+{
+	kref_get(&dev->ref);
+}
+
+void fv_dev_put(struct fv_dev *dev)
+{
+	kref_put(&dev->ref, dev_free);
+}
+
+/* Netlink changed the workers, queue map or node of a running device. */
+int fv_dev_relayout(struct fv_dev *dev)
+{
+	int ret = 0;
+
+	mutex_lock(&dev->mutex);
+	if (dev->running) {
+		ret = fv_place_load(dev, dev->wwpn);
+		if (!ret)
+			ret = fv_workers_restart(dev);
+	}
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+/* Netlink may hold a reference a little longer: it finds nothing to do. */
+static int fv_release(struct inode *inode, struct file *f)
+{
+	struct fv_dev *dev = f->private_data;
+
+	mutex_lock(&dev->mutex);
+	reset_owner(dev);
+	mutex_unlock(&dev->mutex);
+	fv_dev_put(dev);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #define _FV_FASTVHOST_H
 
 #include <linux/cpumask.h>
+#include <linux/kref.h>
 #include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
@@ -126,6 +127,7 @@ struct fv_worker {
 };
 
 struct fv_dev {
+	struct kref ref;		/* the open file, netlink's relayout */
 	struct mutex mutex;		/* configuration, see above */
 	struct mm_struct *mm;		/* owner's, with a mm_users reference */
 	pid_t owner_pid;		/* for worker names */
@@ -139,6 +141,8 @@ struct fv_dev {
 	struct fv_worker **workers;
 	struct fv_placement place;
 
+	int pool_node;			/* where the command pools are */
+
 	atomic_t tmf_inflight;
 	wait_queue_head_t drain_wq;
 	u32 events_missed;		/* under the event queue's mutex */
@@ -149,6 +153,9 @@ struct fv_dev {
 extern struct workqueue_struct *fv_wq;
 int fv_dev_init(void);
 void fv_dev_exit(void);
+void fv_dev_get(struct fv_dev *dev);
+void fv_dev_put(struct fv_dev *dev);
+int fv_dev_relayout(struct fv_dev *dev);
 
 /* place.c */
 int fv_place_load(struct fv_dev *dev, const char *wwpn);
@@ -168,6 +175,7 @@ int fv_workers_start(struct fv_dev *dev);
 int fv_workers_enable(struct fv_dev *dev);
 void fv_workers_drain(struct fv_dev *dev);
 void fv_workers_stop(struct fv_dev *dev);
+int fv_workers_restart(struct fv_dev *dev);
 bool fv_worker_has_work(struct fv_worker *w);
 void fv_worker_flush(struct fv_worker *w);
 void fv_workers_flush(struct fv_dev *dev);
@@ -184,6 +192,7 @@ void fv_poll_adjust(struct fv_worker *w, u64 block_ns);
 /* io.c */
 int fv_io_pool_alloc(struct fv_vq *vq, int node);
 void fv_io_pool_free(struct fv_vq *vq);
+int fv_io_pool_move(struct fv_vq *vq, int node);
 void fv_io_handle(struct fv_vq *vq, bool poll);
 void fv_io_complete(struct fv_vq *vq);
 int fv_iov_take(struct iovec **iov, unsigned int *cnt, size_t *skip,

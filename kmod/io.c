@@ -80,6 +80,40 @@ void fv_io_pool_free(struct fv_vq *vq)
 }
 
 /*
+ * New pools for an idle queue (nothing in flight) on @node.  On failure
+ * the old ones stay.
+ */
+int fv_io_pool_move(struct fv_vq *vq, int node)
+{
+	struct iovec *iov = vq->iov;
+	struct fv_cmd *cmds = vq->cmds;
+	u16 *free = vq->free;
+	struct page **pages = vq->pages;
+	unsigned int nr_cmds = vq->nr_cmds, nr_free = vq->nr_free;
+	int old_node = vq->node;
+
+	vq->iov = NULL;
+	vq->cmds = NULL;
+	vq->free = NULL;
+	vq->pages = NULL;
+	if (fv_io_pool_alloc(vq, node)) {
+		vq->iov = iov;
+		vq->cmds = cmds;
+		vq->free = free;
+		vq->pages = pages;
+		vq->nr_cmds = nr_cmds;
+		vq->nr_free = nr_free;
+		vq->node = old_node;
+		return -ENOMEM;
+	}
+	kvfree(iov);
+	kvfree(cmds);
+	kvfree(free);
+	kvfree(pages);
+	return 0;
+}
+
+/*
  * Step past the first @len bytes of @iov[0..cnt), describing them in @dst
  * (at most @max entries) unless @dst is NULL.  Returns the number of
  * entries, or -1 when the bytes are not there or need more than @max.
@@ -231,8 +265,10 @@ static void respond(struct fv_vq *vq, u16 head, struct fv_req *r,
 		fv_vq_fail(vq, "cannot write response");
 		return;
 	}
+	/* BAD_TARGET answers a guest's bus scan: not an error to count. */
 	if (!fv_vq_push(vq, head, sizeof(rsp)))
-		account(vq, r->start, response != VIRTIO_SCSI_S_OK);
+		account(vq, r->start, response != VIRTIO_SCSI_S_OK &&
+			response != VIRTIO_SCSI_S_BAD_TARGET);
 }
 
 /*

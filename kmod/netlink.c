@@ -343,6 +343,7 @@ static int fv_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr **a = info->attrs;
 	struct fv_target_cfg *cfg;
 	struct fv_tport *tport;
+	void *relayout = NULL;
 	int ret;
 
 	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
@@ -395,9 +396,21 @@ static int fv_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	tport->cfg = *cfg;
 	fv_fabric_gen++;
+	if (tport->owner && (a[FASTVHOST_A_TARGET_WORKERS] ||
+			     a[FASTVHOST_A_TARGET_QUEUE] ||
+			     a[FASTVHOST_A_TARGET_NODE] ||
+			     a[FASTVHOST_A_TARGET_NODE_AUTO]))
+		relayout = fv_owner_get(tport->owner);
 out:
 	mutex_unlock(&fv_fabric_mutex);
 	kfree(cfg);
+	if (relayout) {
+		ret = fv_owner_relayout(relayout);
+		if (ret)
+			NL_SET_ERR_MSG(info->extack,
+				       "saved, but the workers could not be rebuilt; the old ones serve on");
+		fv_owner_put(relayout);
+	}
 	return ret;
 }
 

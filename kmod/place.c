@@ -6,18 +6,18 @@
  * SET_ENDPOINT reads them before it starts the workers: the node (chosen
  * from the storage when node_auto), the CPUs, the number of workers, the
  * queue map and the polling parameters.  While the device is attached,
- * netlink applies changes live under fv_fabric_mutex, without dev->mutex
- * (the lock order is dev->mutex -> fv_fabric_mutex):
+ * netlink applies changes live (the lock order is dev->mutex ->
+ * fv_fabric_mutex):
  *
- *  - polling parameters are published to the workers at once;
- *  - node and CPUs re-pin the worker threads at once; the command pools
- *    and ring buffers stay where they were allocated until the guest
- *    next attaches;
- *  - the number of workers and the queue map are kept and take effect
- *    when the guest next attaches (netlink reports this in its extack).
+ *  - under fv_fabric_mutex, without dev->mutex: polling parameters are
+ *    published to the workers and node and CPUs re-pin the worker
+ *    threads at once (the workers exist while the device is the
+ *    target's owner, worker.c);
+ *  - then, with the mutex dropped and a reference on the device, a new
+ *    worker count, queue map or node rebuilds the workers (and moves the
+ *    command pools to the node) under dev->mutex: fv_workers_restart().
  *
- * The workers exist while the device is the target's owner (worker.c),
- * so these need no lock of the device.
+ * dev->place is written under fv_fabric_mutex.
  */
 #include <linux/cpumask.h>
 #include <linux/sched.h>
@@ -71,18 +71,16 @@ int fv_place_load(struct fv_dev *dev, const char *wwpn)
 		goto out;
 	}
 
+	/* Netlink writes dev->place under the same mutex. */
 	mutex_lock(&fv_fabric_mutex);
 	tport = fv_tport_find(wwpn);
-	if (tport) {
-		*cfg = tport->cfg;
-		fv_target_node(tport, nc);
-	}
-	mutex_unlock(&fv_fabric_mutex);
 	if (!tport) {
+		mutex_unlock(&fv_fabric_mutex);
 		ret = -ENOENT;
 		goto out;
 	}
-
+	*cfg = tport->cfg;
+	fv_target_node(tport, nc);
 	p->node = nc->node;
 	if (p->node != NUMA_NO_NODE && !node_online(p->node))
 		p->node = NUMA_NO_NODE;
@@ -91,6 +89,7 @@ int fv_place_load(struct fv_dev *dev, const char *wwpn)
 	static_assert(sizeof(p->map) == sizeof(cfg->map));
 	memcpy(p->map, cfg->map, sizeof(p->map));
 	place_poll(p, cfg);
+	mutex_unlock(&fv_fabric_mutex);
 out:
 	kfree(nc);
 	kfree(cfg);
@@ -140,11 +139,6 @@ int fv_place_apply(struct fv_dev *dev, const struct fv_target_cfg *cfg,
 		if (rcu_access_pointer(dev->vqs[i]->worker))
 			WRITE_ONCE(dev->vqs[i]->node, node);
 	place_poll(p, cfg);
-
-	if (cfg_workers(cfg) != p->nr_workers ||
-	    memcmp(cfg->map, p->map, sizeof(p->map)))
-		NL_SET_ERR_MSG(extack,
-			       "workers and queue map take effect when the guest next attaches");
 	return 0;
 }
 

@@ -154,3 +154,20 @@ int fv_stats_apply_cfg(void *owner, const struct fv_target_cfg *cfg,
 	kfree(nc);
 	return ret;
 }
+
+void *fv_owner_get(void *owner)
+{
+	lockdep_assert_held(&fv_fabric_mutex);
+	fv_dev_get(owner);
+	return owner;
+}
+
+void fv_owner_put(void *owner)
+{
+	fv_dev_put(owner);
+}
+
+int fv_owner_relayout(void *owner)
+{
+	return fv_dev_relayout(owner);
+}

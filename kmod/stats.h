@@ -70,4 +70,13 @@ void fv_stats_reset(void *owner);
 int fv_stats_apply_cfg(void *owner, const struct fv_target_cfg *cfg,
 		       struct netlink_ext_ack *extack);
 
+/*
+ * Workers, queue map and node need the device's own lock, which ranks
+ * above fv_fabric_mutex: take a reference under the mutex, drop the
+ * mutex, then fv_owner_relayout() and fv_owner_put().
+ */
+void *fv_owner_get(void *owner);
+void fv_owner_put(void *owner);
+int fv_owner_relayout(void *owner);
+
 #endif /* _FV_STATS_H */

@@ -198,12 +198,24 @@ static unsigned int worker_of(struct fv_dev *dev, unsigned int idx,
 	return (idx - FV_NR_FIXED_VQS) % nr;
 }
 
-static void free_workers(struct fv_dev *dev)
+/* How many workers dev->place asks for. */
+static unsigned int nr_wanted(struct fv_dev *dev)
+{
+	unsigned int i, nr, nio = 0;
+
+	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++)
+		if (dev->vqs[i]->num)
+			nio++;
+	nr = dev->place.nr_workers ? dev->place.nr_workers : max(nio, 1U);
+	return min_t(unsigned int, nr, FV_MAX_VQS);
+}
+
+static void destroy_workers(struct fv_worker **ws, unsigned int nr)
 {
 	unsigned int i;
 
-	for (i = 0; i < dev->nr_workers; i++) {
-		struct fv_worker *w = dev->workers[i];
+	for (i = 0; ws && i < nr; i++) {
+		struct fv_worker *w = ws[i];
 
 		if (!w)
 			continue;
@@ -212,9 +224,7 @@ static void free_workers(struct fv_dev *dev)
 		kfree(w->vqs);
 		kfree(w);
 	}
-	kfree(dev->workers);
-	dev->workers = NULL;
-	dev->nr_workers = 0;
+	kfree(ws);
 }
 
 static void free_pools(struct fv_dev *dev)
@@ -225,36 +235,8 @@ static void free_pools(struct fv_dev *dev)
 		fv_io_pool_free(dev->vqs[i]);
 }
 
-static int create_workers(struct fv_dev *dev, unsigned int nr,
-			  unsigned int *count)
-{
-	int node = dev->place.node;
-	unsigned int i;
-
-	dev->workers = kcalloc(nr, sizeof(*dev->workers), GFP_KERNEL);
-	if (!dev->workers)
-		return -ENOMEM;
-	dev->nr_workers = nr;
-	for (i = 0; i < nr; i++) {
-		struct fv_worker *w;
-
-		w = kzalloc_node(sizeof(*w), GFP_KERNEL, node);
-		if (!w)
-			return -ENOMEM;
-		dev->workers[i] = w;
-		w->dev = dev;
-		w->id = i;
-		w->node = node;
-		atomic_long_set(&w->flush_req, 0);
-		init_waitqueue_head(&w->flush_wq);
-		w->vqs = kcalloc(count[i], sizeof(*w->vqs), GFP_KERNEL);
-		if (count[i] && !w->vqs)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static int spawn(struct fv_dev *dev, struct fv_worker *w)
+static int spawn(struct fv_dev *dev, struct fv_worker *w,
+		 struct task_struct *cg)
 {
 	struct task_struct *t;
 	int ret;
@@ -267,7 +249,7 @@ static int spawn(struct fv_dev *dev, struct fv_worker *w)
 	if (ret)
 		goto err_task;
 	/* CPU time and memory are charged to the VM's cgroups. */
-	ret = cgroup_attach_task_all(current, t);
+	ret = cgroup_attach_task_all(cg, t);
 	if (ret)
 		goto err_task;
 	w->task = t;
@@ -280,6 +262,77 @@ err_task:
 }
 
 /*
+ * @nr workers for the queues that are set up, as dev->place maps them,
+ * their threads running in the cgroups of @cg (the owner, or a worker
+ * already in the VM's cgroups).  They serve no queue until the queues'
+ * worker pointers are published.
+ */
+static struct fv_worker **build_workers(struct fv_dev *dev, unsigned int nr,
+					struct task_struct *cg)
+{
+	int node = dev->place.node;
+	struct fv_worker **ws;
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	ws = kcalloc(nr, sizeof(*ws), GFP_KERNEL);
+	if (!ws)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < nr; i++) {
+		struct fv_worker *w;
+
+		w = kzalloc_node(sizeof(*w), GFP_KERNEL, node);
+		if (!w)
+			goto err;
+		ws[i] = w;
+		w->dev = dev;
+		w->id = i;
+		w->node = node;
+		atomic_long_set(&w->flush_req, 0);
+		init_waitqueue_head(&w->flush_wq);
+		w->vqs = kcalloc(FV_MAX_VQS, sizeof(*w->vqs), GFP_KERNEL);
+		if (!w->vqs)
+			goto err;
+	}
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		struct fv_worker *w = ws[worker_of(dev, i, nr)];
+
+		if (dev->vqs[i]->num)
+			w->vqs[w->nvqs++] = dev->vqs[i];
+	}
+	for (i = 0; i < nr; i++) {
+		ret = spawn(dev, ws[i], cg);
+		if (ret)
+			goto err;
+	}
+	return ws;
+
+err:
+	destroy_workers(ws, nr);
+	return ERR_PTR(ret);
+}
+
+/* Kicks and completions may wake the workers from here on. */
+static void publish(struct fv_dev *dev)
+{
+	unsigned int i, nr = dev->nr_workers;
+
+	for (i = 0; i < FV_MAX_VQS; i++)
+		if (dev->vqs[i]->num)
+			rcu_assign_pointer(dev->vqs[i]->worker,
+					   dev->workers[worker_of(dev, i, nr)]);
+}
+
+static void unpublish(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < FV_MAX_VQS; i++)
+		RCU_INIT_POINTER(dev->vqs[i]->worker, NULL);
+	synchronize_rcu();
+}
+
+/*
  * Start the workers for every queue that is set up, with the queues'
  * command pools on the workers' node.  The queues serve nothing until
  * fv_workers_enable().  Called at SET_ENDPOINT before the target is
@@ -288,56 +341,59 @@ err_task:
  */
 int fv_workers_start(struct fv_dev *dev)
 {
-	unsigned int count[FV_MAX_VQS] = {};
-	unsigned int i, nr, nio = 0;
+	unsigned int i, nr = nr_wanted(dev);
+	struct fv_worker **ws;
 	int ret;
 
 	lockdep_assert_held(&dev->mutex);
 
-	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++)
-		if (dev->vqs[i]->num)
-			nio++;
-	nr = dev->place.nr_workers ? dev->place.nr_workers : max(nio, 1U);
-	nr = min_t(unsigned int, nr, FV_MAX_VQS);
-	for (i = 0; i < FV_MAX_VQS; i++)
-		if (dev->vqs[i]->num)
-			count[worker_of(dev, i, nr)]++;
-
-	ret = create_workers(dev, nr, count);
-	if (ret)
-		goto err;
-
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
-		struct fv_worker *w;
 
 		if (!vq->num)
 			continue;
-		w = dev->workers[worker_of(dev, i, nr)];
-		ret = fv_io_pool_alloc(vq, w->node);
+		ret = fv_io_pool_alloc(vq, dev->place.node);
 		if (ret)
 			goto err;
-		w->vqs[w->nvqs++] = vq;
 		/* No worker runs yet: nobody writes or reads these. */
 		fv_stats_init(&vq->stats);
 		vq->notify_off = false;
 	}
+	dev->pool_node = dev->place.node;
 
-	for (i = 0; i < nr; i++) {
-		ret = spawn(dev, dev->workers[i]);
-		if (ret)
-			goto err;
+	ws = build_workers(dev, nr, current);
+	if (IS_ERR(ws)) {
+		ret = PTR_ERR(ws);
+		goto err;
 	}
-	/* Kicks and completions may wake the workers from here on. */
-	for (i = 0; i < FV_MAX_VQS; i++)
-		if (dev->vqs[i]->num)
-			rcu_assign_pointer(dev->vqs[i]->worker,
-					   dev->workers[worker_of(dev, i, nr)]);
+	dev->workers = ws;
+	dev->nr_workers = nr;
+	publish(dev);
 	return 0;
 
 err:
-	fv_workers_stop(dev);
+	free_pools(dev);
 	return ret;
+}
+
+static void enable_queues(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		struct fv_vq *vq = dev->vqs[i];
+
+		if (!vq->num)
+			continue;
+		mutex_lock(&vq->mutex);
+		vq->signalled_valid = false;
+		vq->pool_wait = false;
+		vq->enabled = true;
+		/* Serve whatever the guest queued meanwhile. */
+		set_bit(FV_VQ_KICK, &vq->pending);
+		mutex_unlock(&vq->mutex);
+		fv_vq_wake(vq);
+	}
 }
 
 /* Serve the queues: the target is attached. */
@@ -358,14 +414,9 @@ int fv_workers_enable(struct fv_dev *dev)
 			return -EFAULT;
 		}
 		vq->last_used = v16(vq, used);
-		vq->signalled_valid = false;
-		vq->pool_wait = false;
-		vq->enabled = true;
-		/* Serve whatever the guest queued before the endpoint. */
-		set_bit(FV_VQ_KICK, &vq->pending);
 		mutex_unlock(&vq->mutex);
-		fv_vq_wake(vq);
 	}
+	enable_queues(dev);
 	return 0;
 }
 
@@ -379,6 +430,21 @@ static bool drained(struct fv_dev *dev)
 		if (atomic_read(&dev->vqs[i]->inflight))
 			return false;
 	return true;
+}
+
+/* What a drain that takes long still waits for. */
+static void drain_report(struct fv_dev *dev)
+{
+	unsigned int i;
+
+	pr_err("device of pid %d: still waiting for %d TMF(s) to finish\n",
+	       dev->owner_pid, atomic_read(&dev->tmf_inflight));
+	for (i = 0; i < FV_MAX_VQS; i++)
+		if (atomic_read(&dev->vqs[i]->inflight))
+			pr_err("device of pid %d: queue %u: %d command(s) in flight, %s completions\n",
+			       dev->owner_pid, i,
+			       atomic_read(&dev->vqs[i]->inflight),
+			       llist_empty(&dev->vqs[i]->done) ? "no" : "unprocessed");
 }
 
 /*
@@ -401,8 +467,7 @@ void fv_workers_drain(struct fv_dev *dev)
 	}
 
 	while (!wait_event_timeout(dev->drain_wq, drained(dev), 30 * HZ))
-		pr_warn("device of pid %d: waiting for commands to drain\n",
-			dev->owner_pid);
+		drain_report(dev);
 }
 
 /* Drain, then stop the workers and free the pools. */
@@ -411,13 +476,103 @@ void fv_workers_stop(struct fv_dev *dev)
 	unsigned int i;
 
 	fv_workers_drain(dev);
-
-	for (i = 0; i < FV_MAX_VQS; i++)
-		RCU_INIT_POINTER(dev->vqs[i]->worker, NULL);
-	synchronize_rcu();
-
-	free_workers(dev);
+	unpublish(dev);
+	destroy_workers(dev->workers, dev->nr_workers);
+	dev->workers = NULL;
+	dev->nr_workers = 0;
 	free_pools(dev);
 	for (i = 0; i < FV_MAX_VQS; i++)
 		clear_bit(FV_VQ_KICK, &dev->vqs[i]->pending);
+}
+
+/* Does the running layout differ from what dev->place asks for? */
+static bool layout_changed(struct fv_dev *dev, unsigned int nr)
+{
+	unsigned int i;
+
+	if (nr != dev->nr_workers || dev->pool_node != dev->place.node)
+		return true;
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		struct fv_worker *w;
+
+		if (!dev->vqs[i]->num)
+			continue;
+		w = rcu_dereference_protected(dev->vqs[i]->worker,
+					      lockdep_is_held(&dev->mutex));
+		if (!w || w->id != worker_of(dev, i, nr))
+			return true;
+	}
+	return false;
+}
+
+/* Command pools to @node; where that fails, they stay (and say so). */
+static void move_pools(struct fv_dev *dev, int node)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < FV_MAX_VQS; i++) {
+		struct fv_vq *vq = dev->vqs[i];
+
+		if (!vq->num)
+			continue;
+		/* Drained and disabled: a worker that looks finds nothing. */
+		mutex_lock(&vq->mutex);
+		ret = fv_io_pool_move(vq, node);
+		mutex_unlock(&vq->mutex);
+		if (ret) {
+			pr_warn_ratelimited("device of pid %d: queue %u keeps its memory on node %d\n",
+					    dev->owner_pid, i, dev->pool_node);
+			return;
+		}
+	}
+	dev->pool_node = node;
+}
+
+/*
+ * A running device takes the worker count, queue map and node of
+ * dev->place (just loaded): the queues pause while the commands in
+ * flight complete, new workers take over and the queues resume where
+ * they were, with nothing lost and the statistics kept.  On failure the
+ * old workers resume.
+ */
+int fv_workers_restart(struct fv_dev *dev)
+{
+	unsigned int i, nr = nr_wanted(dev), old_nr = dev->nr_workers;
+	struct fv_worker **ws, **old = dev->workers;
+	int ret = 0;
+
+	lockdep_assert_held(&dev->mutex);
+	if (!dev->running || !layout_changed(dev, nr))
+		return 0;
+
+	fv_workers_drain(dev);
+	/* Netlink reads vq->worker and dev->workers under fv_fabric_mutex. */
+	mutex_lock(&fv_fabric_mutex);
+	unpublish(dev);
+	mutex_unlock(&fv_fabric_mutex);
+	/* The old workers are in the VM's cgroups: the new ones join them. */
+	ws = build_workers(dev, nr, old[0]->task);
+	if (IS_ERR(ws)) {
+		ret = PTR_ERR(ws);
+		mutex_lock(&fv_fabric_mutex);
+		publish(dev);
+		mutex_unlock(&fv_fabric_mutex);
+		goto resume;
+	}
+
+	mutex_lock(&fv_fabric_mutex);
+	dev->workers = ws;
+	dev->nr_workers = nr;
+	/* CPUs set while the new workers started. */
+	for (i = 0; i < nr; i++)
+		set_cpus_allowed_ptr(ws[i]->task, dev->place.cpus);
+	publish(dev);
+	mutex_unlock(&fv_fabric_mutex);
+	destroy_workers(old, old_nr);
+	if (dev->pool_node != dev->place.node)
+		move_pools(dev, dev->place.node);
+resume:
+	enable_queues(dev);
+	return ret;
 }

@@ -5,11 +5,14 @@
  * FV_DEV=/dev/fastvhost and FV_WWN; no timing is ever asserted.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
@@ -494,6 +497,67 @@ static int pl_io(FIXTURE_DATA(pl) *self, unsigned int q, bool write,
 }
 
 /* Every worker's affinity is @node's CPUs (all when -1), and its node. */
+/* Is task @pid in the same cgroups as this process? */
+static bool same_cgroups(long pid)
+{
+	char path[64], a[4096] = "", b[4096] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cgroup", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fread(a, 1, sizeof(a) - 1, f))
+		a[0] = '\0';
+	fclose(f);
+	f = fopen("/proc/self/cgroup", "r");
+	if (!f)
+		return false;
+	if (!fread(b, 1, sizeof(b) - 1, f))
+		b[0] = '\0';
+	fclose(f);
+	if (a[0] && !strcmp(a, b))
+		return true;
+	fprintf(stderr, "# task %ld cgroups: %s# ours: %s", pid, a, b);
+	return false;
+}
+
+/* Move this process into a cgroup of its own (cgroup2, mounted if need be). */
+static int join_test_cgroup(void)
+{
+	char line[512], mnt[256] = "", dir[300];
+	FILE *f = fopen("/proc/mounts", "r");
+	int fd, ok;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char dev[64], path[256], type[64];
+
+		if (sscanf(line, "%63s %255s %63s", dev, path, type) == 3 &&
+		    !strcmp(type, "cgroup2")) {
+			snprintf(mnt, sizeof(mnt), "%s", path);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!mnt[0]) {
+		snprintf(mnt, sizeof(mnt), "/tmp/fv-cgroup2");
+		mkdir(mnt, 0755);
+		if (mount("none", mnt, "cgroup2", 0, NULL))
+			return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s/fastvhost-placement", mnt);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/fastvhost-placement/cgroup.procs", mnt);
+	fd = open(dir, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, "0\n", 2) == 2;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 static void check_placement(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(pl) *self, int node)
 {
@@ -520,7 +584,7 @@ static void check_placement(struct __test_metadata *_metadata,
 	EXPECT_GT(seen, 0);
 }
 
-/* Node and CPUs at attach, then changed live; workers and map at attach. */
+/* Node and CPUs at attach, then each setting changed live. */
 TEST_F(pl, affinity)
 {
 	struct pl_q qs[PL_MAXQ];
@@ -528,6 +592,8 @@ TEST_F(pl, affinity)
 
 	if (!have_node(1))
 		SKIP(return, "needs NUMA node 1");
+	/* The workers join the owner's cgroups: give it some of its own. */
+	ASSERT_EQ(0, join_test_cgroup());
 	ASSERT_EQ(0, nl_set(self->env.wwn, "--node 1 --workers 1"));
 	ASSERT_EQ(0, pl_open(_metadata, self, 2));
 	check_placement(_metadata, self, 1);
@@ -538,26 +604,48 @@ TEST_F(pl, affinity)
 		EXPECT_EQ(0, qs[i].worker);
 		EXPECT_EQ(qs[0].pid, qs[i].pid);
 	}
+	EXPECT_TRUE(same_cgroups(qs[2].pid));
 
 	ASSERT_EQ(0, nl_set(self->env.wwn, "--node 0"));
 	check_placement(_metadata, self, 0);
 	ASSERT_EQ(0, nl_set(self->env.wwn, "--node -1 --cpus all"));
 	check_placement(_metadata, self, -1);
 
-	/* Kept for the next attach, not applied live. */
+	/* Applied live: a worker per request queue, in our cgroups. */
 	ASSERT_EQ(0, nl_set(self->env.wwn, "--workers 0"));
 	n = nl_stats(self->env.wwn, qs);
 	ASSERT_EQ(4, n);
-	EXPECT_EQ(qs[2].pid, qs[3].pid);
+	EXPECT_NE(qs[2].pid, qs[3].pid);
+	EXPECT_NE(qs[2].worker, qs[3].worker);
+	for (int i = 2; i < 4; i++) {
+		long pid = qs[i].pid;
+
+		EXPECT_TRUE(same_cgroups(pid))
+			TH_LOG("worker %ld is not in the owner's cgroups", pid);
+	}
+	check_placement(_metadata, self, -1);
 	EXPECT_EQ(0, pl_io(self, 1, true, 4, 8));
 
+	/* The map, live: both request queues on worker 1. */
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--map 2=1,3=1"));
+	n = nl_stats(self->env.wwn, qs);
+	ASSERT_EQ(4, n);
+	EXPECT_EQ(1, qs[2].worker);
+	EXPECT_EQ(1, qs[3].worker);
+	EXPECT_EQ(qs[2].pid, qs[3].pid);
+	EXPECT_EQ(0, pl_io(self, 0, true, 4, 8));
+	EXPECT_EQ(0, pl_io(self, 1, false, 4, 8));
+
+	/* And kept for the next attach. */
 	vg_close(self->d);
 	self->d = NULL;
 	ASSERT_EQ(0, pl_open(_metadata, self, 2));
 	n = nl_stats(self->env.wwn, qs);
 	ASSERT_EQ(4, n);
-	EXPECT_NE(qs[2].pid, qs[3].pid);
-	EXPECT_NE(qs[2].worker, qs[3].worker);
+	EXPECT_EQ(1, qs[2].worker);
+	EXPECT_EQ(qs[2].pid, qs[3].pid);
+	/* fvctl cannot clear a map: set what the default would do. */
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--map 2=0,3=1"));
 }
 
 struct pl_load {
@@ -597,7 +685,10 @@ static void *load_fn(void *arg)
 	return NULL;
 }
 
-/* Moving the workers between nodes under I/O loses and corrupts nothing. */
+/*
+ * Moving the workers between nodes, and changing their number and the
+ * queue map, under I/O loses and corrupts nothing.
+ */
 TEST_F(pl, repin_under_io)
 {
 	struct pl_load l = { 0 };
@@ -610,8 +701,15 @@ TEST_F(pl, repin_under_io)
 	l.lun = self->env.luns[0];
 	l.bs = self->bs;
 	ASSERT_EQ(0, pthread_create(&t, NULL, load_fn, &l));
-	for (int i = 0; i < 6; i++)
-		EXPECT_EQ(0, nl_set(self->env.wwn, i & 1 ? "--node 0" : "--node 1"));
+	static const char * const steps[] = {
+		"--node 1", "--node 0", "--workers 1", "--node 1",
+		"--workers 0", "--map 2=1,3=0", "--map 2=0,3=1", "--node 0",
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(steps); i++) {
+		EXPECT_EQ(0, nl_set(self->env.wwn, steps[i])) TH_LOG("%s", steps[i]);
+		usleep(100 * 1000);
+	}
 	l.stop = true;
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, l.rc) TH_LOG("%s", l.err);
@@ -625,6 +723,7 @@ TEST_F(pl, counters)
 	unsigned long long sum;
 	struct pl_q qs[PL_MAXQ];
 	struct vg_io io;
+	void *big;
 
 	ASSERT_EQ(0, pl_open(_metadata, self, 1));
 	ASSERT_EQ(0, pl_io(self, 0, true, 3, 1));	/* something to reset */
@@ -641,24 +740,33 @@ TEST_F(pl, counters)
 
 	ASSERT_EQ(0, pl_io(self, 0, true, 20, 8));
 	ASSERT_EQ(0, pl_io(self, 0, false, 30, 4));
-	/* A request for a portal group that is not there: an error response. */
+	/* A portal group that is not there: a guest's bus scan, no error. */
 	vg_io_init(&io, self->env.luns[0]);
 	vg_cdb_tur(&io);
 	self->d->tpgt = 200;
 	ASSERT_EQ(0, vg_io_exec(vg_ioq(self->d, 0), &io, VG_TIMEOUT_MS));
 	self->d->tpgt = self->env.tpgt;
 	EXPECT_EQ(VIRTIO_SCSI_S_BAD_TARGET, io.response);
+	/* A data buffer over the 8 MiB limit: a FAILURE response, an error. */
+	big = vg_alloc(self->d, 9 << 20, 4096);
+	ASSERT_NE(NULL, big);
+	vg_io_init(&io, self->env.luns[0]);
+	vg_cdb_rw(&io, 10, false, 0, 1);
+	io.din = big;
+	io.din_len = 9 << 20;
+	ASSERT_EQ(0, vg_io_exec(vg_ioq(self->d, 0), &io, VG_TIMEOUT_MS));
+	EXPECT_EQ(VIRTIO_SCSI_S_FAILURE, io.response);
 
 	ASSERT_EQ(3, nl_stats(self->env.wwn, qs));
 	EXPECT_EQ(2, qs[2].index);
-	EXPECT_EQ(51, qs[2].requests);
+	EXPECT_EQ(52, qs[2].requests);
 	EXPECT_EQ(20ULL * 8 * self->bs, qs[2].bytes_written);
 	EXPECT_EQ(30ULL * 4 * self->bs, qs[2].bytes_read);
 	EXPECT_EQ(1, qs[2].errors);
-	EXPECT_EQ(51, qs[2].latency);
+	EXPECT_EQ(52, qs[2].latency);
 	EXPECT_EQ(0, qs[2].inflight);
 	EXPECT_GE(qs[2].kicks, 1);
-	EXPECT_LE(qs[2].kicks, 51);
+	EXPECT_LE(qs[2].kicks, 52);
 	EXPECT_GE(qs[2].interrupts, 1);
 	EXPECT_EQ(0, qs[0].requests + qs[1].requests);
 	EXPECT_EQ(0, qs[2].broken);
