@@ -306,6 +306,17 @@ on_killme() { GKILL[$1]=$2; GKILLFN[$1]=$2; }
 
 # Wait for the guests named to end, within 2 * L2_TIMEOUT s. A guest that
 # boots a fourth time (a panic loop) is killed.
+# The kernel stacks of process $1's threads, and every blocked task in
+# the kernel log.
+stuck_stacks() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		ktap_diag "task ${t##*/} ($(cat "$t/comm" 2>/dev/null)), state $(sed 's/.*) \(.\).*/\1/' "$t/stat" 2>/dev/null):"
+		sed 's/^/#   /' "$t/stack" 2>/dev/null
+	done
+	echo w > /proc/sysrq-trigger 2>/dev/null
+}
+
 wait_guests() {
 	local t alive deadline boots
 	deadline=$(($(now_ms) + 2 * L2_TIMEOUT * 1000))
@@ -328,10 +339,20 @@ wait_guests() {
 			boots=$(grep -c 'FVGUEST: INFO kernel ' "$WORK/$t.raw")
 			# Two boots by design (reboot -f), and a panic of the L2
 			# kernel reboots it too (panic=-1): allow one of those.
-			if [ "$boots" -gt 3 ] || [ "$(now_ms)" -gt "$deadline" ]; then
+			if [ -n "${GTIMEDOUT[$t]}" ] && [ "$(now_ms)" -gt $((deadline + 60000)) ]; then
+				# SIGKILL did not end it: stuck in the kernel.
+				ktap_diag "guest $t: QEMU ${GPID[$t]} still there 60 s after SIGKILL; its threads:"
+				stuck_stacks "${GPID[$t]}"
+				GRC[$t]=stuck
+				GPID[$t]=
+				continue
+			fi
+			if [ -z "${GTIMEDOUT[$t]}" ] &&
+			   { [ "$boots" -gt 3 ] || [ "$(now_ms)" -gt "$deadline" ]; }; then
 				[ "$boots" -gt 3 ] && ktap_diag "guest $t booted $boots times; killing it"
 				[ "$boots" -gt 3 ] || ktap_diag "guest $t timed out; killing it"
 				GTIMEDOUT[$t]=1
+				deadline=$(now_ms)
 				kill -KILL "${GPID[$t]}" 2>/dev/null
 			fi
 		done
@@ -367,7 +388,7 @@ guest_why() {
 # check TAG ID DESCRIPTION: one KTAP result from guest TAG's CHECK line.
 check() {
 	local tag=$1 id=$2 desc=$3 line rest
-	line=$(grep -E "^FVGUEST: CHECK $id (ok|fail)" "${GLOG[$tag]}" | tail -n1)
+	line=$(grep -E "^FVGUEST: CHECK $id (ok|fail|skip)" "${GLOG[$tag]}" | tail -n1)
 	rest=${line#FVGUEST: CHECK "$id" }
 	case $line in
 	"FVGUEST: CHECK $id ok"*)
