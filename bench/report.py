@@ -114,6 +114,22 @@ def table(kver, summary, runtime, reps):
     return "\n".join(lines)
 
 
+def polling_verdict(summary, row="rd-4k-qd1-1q"):
+    """The QD1 4 KiB randread p50 of fv-adaptive against the others."""
+    same = {e["variant"]: e["median"]["lat_p50_us"] for e in summary
+            if e["row"] == row}
+    ad = same.get("fv-adaptive")
+    if not ad:
+        return "%s: no fv-adaptive result" % row
+    parts = []
+    for v in ("fv-poll-off", "stock", "stock-mq"):
+        if same.get(v):
+            d = 100.0 * (1 - ad / same[v])
+            parts.append("%.0f%% %s %s (%.1f us)"
+                         % (abs(d), "below" if d >= 0 else "above", v, same[v]))
+    return "%s p50 with adaptive polling: %.1f us, %s" % (row, ad, ", ".join(parts))
+
+
 def chart(kver, summary, png, workdir):
     gp = shutil.which("gnuplot")
     if not gp:
@@ -192,12 +208,16 @@ def main():
     reps = max(e["runs"] for e in summary)
     text = table(kver, summary, runtime, reps)
     print(text)
+    if a.note:
+        print(a.note)
+    print(polling_verdict(summary))
     if bad:
         print("%d failed run(s) left out: %s" % (len(bad), "; ".join(
             "%s/%s: %s" % (r["tags"].get("row"), r["tags"].get("variant"), r["error"])
             for r in bad[:5])))
     with open(a.json, "w") as f:
         json.dump({"kernel": kver, "note": a.note, "runtime_s": runtime,
+                   "polling": polling_verdict(summary),
                    "failed_runs": len(bad), "rows": summary, "runs": runs},
                   f, indent=1)
     if a.png and chart(kver, summary, a.png, os.path.dirname(os.path.abspath(a.json))):

@@ -8,7 +8,10 @@
 #
 # Environment: BENCH_RUNTIME (s, default 2), BENCH_RAMP (s, default 0.3),
 # BENCH_REPS (default 3), BENCH_MIB (backstore size, default 128),
-# BENCH_ROWS (space-separated row names to run, default all).
+# BENCH_ROWS (space-separated row names to run, default all),
+# BENCH_POLL_US (fv-adaptive's poll-max, default 256: the product's 32 us
+# default scaled for this TCG VM, where a request's turnaround takes
+# several times as long as on hardware; see docs/performance.md).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lib/target.sh"
@@ -30,9 +33,7 @@ rows=(
 	"rd-64k-qd32-1q   $BT_LUN_RD   randread  64k 32 1"
 	"rd-64k-qd32-2q   $BT_LUN_RD   randread  64k 32 2"
 	"file-4k-qd32-1q  $BT_LUN_FILE randwrite 4k  32 1"
-	"file-64k-qd32-2q $BT_LUN_FILE randwrite 64k 32 2"
 	"null-4k-qd1-1q   $BT_LUN_NULL randread  4k  1  1"
-	"null-4k-qd32-2q  $BT_LUN_NULL randread  4k  32 2"
 )
 
 # Variants: NAME DEV WWN EXTRA
@@ -52,6 +53,7 @@ else
 fi
 rm -f "$probe"
 
+bt_poll "$BT_FV" $((${BENCH_POLL_US:-256} * 1000))
 echo "# poll-max-ns: $BT_FV=$(bt_poll_get "$BT_FV") $BT_FV_NOPOLL=$(bt_poll_get "$BT_FV_NOPOLL")"
 
 want() {	# want ROW: in BENCH_ROWS (or all)
