@@ -19,7 +19,11 @@
  * workers are started before the target is attached and stopped after it
  * is detached, so netlink, which sees the device only while it is the
  * target's owner and only under fv_fabric_mutex, may read their state and
- * re-pin them without dev->mutex (place.c, stats.c).
+ * re-pin them without dev->mutex (place.c, stats.c).  To replace them
+ * (fv_workers_restart) netlink takes a reference on the device (dev->ref)
+ * under fv_fabric_mutex, drops the mutex and then takes dev->mutex; the
+ * swap itself happens under fv_fabric_mutex again.  The last reference,
+ * the open file's or netlink's, frees the device.
  */
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H
