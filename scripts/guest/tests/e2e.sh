@@ -62,15 +62,18 @@ eval "LAST=\${$#}"
 # Print the result of check $1 from the status of the rest of the line,
 # which sets DETAIL and WHY.
 ck() {
-	local id=$1
+	local id=$1 t0 t1
 	shift
 	DETAIL=
 	WHY=
+	read -r t0 _ </proc/uptime
 	if "$@"; then
-		echo "FVGUEST: CHECK $id ok${DETAIL:+ $DETAIL}"
+		read -r t1 _ </proc/uptime
+		echo "FVGUEST: CHECK $id ok${DETAIL:+ $DETAIL} [at ${t0}s, took $(awk "BEGIN { print $t1 - $t0 }")s]"
 	else
+		read -r t1 _ </proc/uptime
 		FAILS=$((FAILS + 1))
-		echo "FVGUEST: CHECK $id fail ${WHY:-failed}"
+		echo "FVGUEST: CHECK $id fail ${WHY:-failed} [at ${t0}s, took $(awk "BEGIN { print $t1 - $t0 }")s]"
 	fi
 }
 
