@@ -4,7 +4,7 @@
 # e2e.sh: QEMU vhost-scsi-pci guests on fastvhost, end to end, and the same
 # guest checks on the stock vhost_scsi as the reference.
 #
-#   selftests/e2e.sh [--l2-kver KVER] [--parts fastvhost,stock] [--verbose]
+#   selftests/e2e.sh [--l2-kver KVER] [--parts fastvhost,stock]
 #
 # Runs as root inside the test VM (scripts/vmtest), from the repository,
 # with FV_KO naming the module and /dev/kvm available (kvm_amd under TCG's
@@ -38,13 +38,12 @@ CFG=/sys/kernel/config/target
 FVCTL=$top/ctl/fvctl
 DISK_MB=64
 L2_KVER=
-VERBOSE=0
 PARTS="fastvhost stock"
 L2_TIMEOUT=90		# one guest run, reboot included
 
 WORK=
 LOGDIR=
-declare -A GPID GLOG GKILL GKILLFN GTIMEDOUT GSTART GSECS GRC GARGS
+declare -A GPID GLOG GKILL GKILLFN GTIMEDOUT GSTART GSECS GRC GARGS GRERUN
 UNDO=()
 LOADED=()
 
@@ -254,7 +253,8 @@ start_guest() {
 	local tag=$1 dev=$2 wwn=$3 smp=$4 reboot=$5 append
 	shift 5
 	append="console=ttyS0 panic=-1 fvmode=e2e fvtimeout=$L2_TIMEOUT $*"
-	[ "$VERBOSE" = 1 ] || append="quiet $append"
+	# No "quiet": the L2 kernel's whole log goes to the guest's log file,
+	# where SCSI error handling and resets explain a failed check.
 	GLOG[$tag]=$LOGDIR/$tag.log
 	GKILL[$tag]=
 	GTIMEDOUT[$tag]=
@@ -283,15 +283,26 @@ wait_booted() {
 	return 1
 }
 
-# Start again, once, the guests named that ended without reaching /init
-# (none of their checks ran and the target was never started; nested KVM
-# under TCG resets an L2 early in boot now and then), and wait for them.
+# Start again, once, the guests named that ended without reaching /init,
+# or that reset or panicked before their verdict (nested KVM under TCG
+# resets an L2 now and then, with no trace in its log), and wait for them.
+# A guest that timed out or gave a verdict is not rerun.
 rerun_unbooted() {
-	local t k again=()
+	local t k why again=()
 	for t in "$@"; do
 		[ -z "${GTIMEDOUT[$t]}" ] || continue
-		grep -q 'FVGUEST: INFO kernel ' "${GLOG[$t]}" && continue
-		ktap_diag "guest $t ended in early boot, before /init (QEMU exit ${GRC[$t]}; log kept as $t-early.log); starting it once more"
+		[ -z "${GRERUN[$t]:-}" ] || continue
+		if ! grep -q 'FVGUEST: INFO kernel ' "${GLOG[$t]}"; then
+			why="ended in early boot, before /init"
+		elif ! grep -qE '^FVGUEST: (PASS|FAIL)' "${GLOG[$t]}" &&
+		     { [ "${GRC[$t]}" = 0 ] || grep -q 'Kernel panic' "${GLOG[$t]}"; }; then
+			# -no-reboot turns an L2 reset into QEMU exit 0.
+			why="reset or panicked before its verdict (nested KVM under TCG)"
+		else
+			continue
+		fi
+		GRERUN[$t]=1
+		ktap_diag "guest $t $why (QEMU exit ${GRC[$t]}; log kept as $t-early.log); starting it once more"
 		mv "${GLOG[$t]}" "$LOGDIR/$t-early.log"
 		k=${GKILLFN[$t]:-}
 		eval "start_guest ${GARGS[$t]}"
@@ -304,8 +315,6 @@ rerun_unbooted() {
 # Call $2 (a function) when guest $1 prints "FVGUEST: KILLME".
 on_killme() { GKILL[$1]=$2; GKILLFN[$1]=$2; }
 
-# Wait for the guests named to end, within 2 * L2_TIMEOUT s. A guest that
-# boots a fourth time (a panic loop) is killed.
 # The kernel stacks of process $1's threads, and every blocked task in
 # the kernel log.
 stuck_stacks() {
@@ -317,6 +326,8 @@ stuck_stacks() {
 	echo w > /proc/sysrq-trigger 2>/dev/null
 }
 
+# Wait for the guests named to end, within 2 * L2_TIMEOUT s. A guest that
+# boots a fourth time (a panic loop) is killed.
 wait_guests() {
 	local t alive deadline boots
 	deadline=$(($(now_ms) + 2 * L2_TIMEOUT * 1000))
@@ -605,7 +616,6 @@ main() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--l2-kver) L2_KVER=$2; shift ;;
-		--verbose|-v) VERBOSE=1 ;;
 		--parts) PARTS=${2//,/ }; shift ;;
 		-h|--help) usage 0 ;;
 		*) echo "e2e.sh: unknown argument $1" >&2; usage 2 ;;

@@ -580,6 +580,56 @@ TEST_F(cmds, tmf_abort_task_in_flight)
 	TH_LOG("aborted READ: %s", tc_str(&ios[0]));
 }
 
+/*
+ * I_T NEXUS RESET with a READ in flight on the slow LUN and one queued on
+ * LUN 0: FUNCTION COMPLETE once every LUN of the nexus was reset; both
+ * READs answered (the slow one aborted or done); both LUNs serve again.
+ */
+TEST_F(cmds, tmf_it_nexus_reset_in_flight)
+{
+	const char *env = getenv("FV_SLOW_LUN");
+	struct vg_io ios[2], tur;
+	uint16_t luns[2];
+	uint8_t resp = 0xff;
+	unsigned int k;
+
+	if (!env)
+		SKIP(return, "FV_SLOW_LUN not set (no slow LUN)");
+	if (tc_stock(&self->env))
+		SKIP(return, "stock vhost_scsi rejects I_T NEXUS RESET");
+	luns[0] = (uint16_t)atoi(env);
+	luns[1] = LUN(0);
+	for (k = 0; k < 2; k++) {
+		vg_io_init(&tur, luns[k]);
+		vg_cdb_tur(&tur);
+		ASSERT_EQ(0, tc_exec(self->q, &tur));
+	}
+	for (k = 0; k < 2; k++) {
+		vg_io_init(&ios[k], luns[k]);
+		vg_cdb_rw(&ios[k], 10, false, 8, 8);
+		data_in(&ios[k], self->buf + k * 4096, 4096);
+		ASSERT_EQ(0, vg_io_submit(self->q, &ios[k]));
+	}
+	vg_vq_kick(self->q);
+	usleep(50 * 1000);
+	ASSERT_EQ(0, vg_tmf(self->d, VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET, LUN(0),
+			    0, &resp, VG_TIMEOUT_MS));
+	EXPECT_EQ(VIRTIO_SCSI_S_OK, resp)
+		TH_LOG("I_T NEXUS RESET: %s", vg_response_name(resp));
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(0, vg_io_wait(self->q, &ios[k], VG_TIMEOUT_MS))
+			TH_LOG("READ on lun %u never answered", luns[k]);
+		TH_LOG("READ on lun %u: %s", luns[k], tc_str(&ios[k]));
+	}
+	for (k = 0; k < 2; k++) {
+		vg_io_init(&tur, luns[k]);
+		vg_cdb_tur(&tur);
+		ASSERT_EQ(0, tc_exec(self->q, &tur));
+		EXPECT_TRUE(vg_io_ok(&tur)) TH_LOG("lun %u after the reset: %s",
+						   luns[k], tc_str(&tur));
+	}
+}
+
 TEST_F(cmds, async_notification)
 {
 	uint32_t actual = 0xdead;
