@@ -15,12 +15,12 @@
 #      num_queues=2: LUN identity, sg3-utils (INQUIRY and VPD, READ
 #      CAPACITY(16), REPORT LUNS, SYNCHRONIZE CACHE, UNMAP, LUN reset),
 #      fio write + crc32c verify on both LUNs over both queues; reboot -f
-#      and a check of the data on the second boot; then a flushed pattern,
-#      fio, and kill -9 of its QEMU.
+#      and a check of the data on the second boot.
+#   K  target 1 again: a flushed pattern, fio, fvctl stats, and kill -9 of
+#      its QEMU.
 #   C  target 1 again: the pattern flushed before the kill is there; fio.
 #   D  target 2 (LUN 0 rd_mcp) at the same time as C: fio.
-#   S  the stock vhost_scsi with the same LUNs (raw configfs): what A does
-#      up to the reboot check.
+#   S  the stock vhost_scsi with the same LUNs (raw configfs): what A does.
 #
 # Guest checks come back as "FVGUEST: CHECK <id> ok|fail" lines on each
 # guest's serial port (scripts/guest/tests/e2e.sh); each becomes one KTAP
@@ -451,7 +451,7 @@ lun_args() {	# lun_args N PRODUCT SERIAL ...
 
 # --- the fastvhost part -----------------------------------------------------
 
-# Called when guest A is in its kill phase: per-queue statistics, then
+# Called when guest K is in its kill phase: per-queue statistics, then
 # kill -9 of its QEMU and a look at the target it held.
 kill_a() {
 	local t=$1 pid=${GPID[$1]} i owner json
@@ -491,13 +491,18 @@ fastvhost_part() {
 	ktap_ok "fastvhost: fvctl attach: target 1 with rd_mcp LUN 0 and fileio LUN 1, target 2 with rd_mcp LUN 0"
 
 	printf -v seed '%08x' "$SRANDOM"
-	STATS_RC=1 STATS_RESULT="guest A never reached its kill phase" KILL_RC=1 KILL_WHY="guest A never reached its kill phase"
-	start_guest A /dev/fastvhost "$W1" 2 1 fve2e=main fvkill=1 fvseed="$seed" \
+	STATS_RC=1 STATS_RESULT="guest K never reached its kill phase" KILL_RC=1 KILL_WHY="guest K never reached its kill phase"
+	start_guest A /dev/fastvhost "$W1" 2 1 fve2e=main \
 		fvnq=2 fvdisks=2 "$(lun_args 0 RAMDISK-MCP "$S_RD1" 1 FILEIO "$S_FIO1")"
-	on_killme A kill_a
 	wait_guests A
 	rerun_unbooted A
 	main_checks A fastvhost
+	# A guest of its own for the kill: each QEMU run stays short.
+	start_guest K /dev/fastvhost "$W1" 2 0 fve2e=kill fvseed="$seed" \
+		fvnq=2 fvdisks=2 "$(lun_args 0 RAMDISK-MCP "$S_RD1" 1 FILEIO "$S_FIO1")"
+	on_killme K kill_a
+	wait_guests K
+	rerun_unbooted K
 	[ -z "${STATS_TEXT:-}" ] || echo "$STATS_TEXT" | sed 's/^/# /'
 	ktap_diag "$STATS_RESULT"
 	if [ "$STATS_RC" = 0 ]; then

@@ -11,13 +11,15 @@
 #                    the second boot from the first);
 #                    verify: the pattern the main role wrote before it was
 #                    killed is still there, then fio on every LUN;
+#                    kill: write the kill pattern, flush it, start fio on
+#                    every LUN, print "FVGUEST: KILLME" and wait to be
+#                    killed;
 #                    io: fio on every LUN
 #   fvlunN=PRODUCT,BYTES,SERIAL   what LUN N must report (N = 0, 1, ...)
 #   fvnq=N           request queues the guest must see (default 1)
 #   fvseed=HEX       seed of the pattern written before the kill
-#   fvkill=1         main role: after the reboot check, write the pattern,
-#                    flush it, start fio on every LUN, print
-#                    "FVGUEST: KILLME" and wait to be killed
+#   fvkill=1         main role: after the reboot check, do what the kill
+#                    role does
 #   fvfiomb=N        MiB each fio job writes (default 8; two jobs a LUN)
 #   fvnoreset=1      leave out the LUN reset (its check says "skip")
 #
@@ -430,6 +432,7 @@ role_io() {
 case $ROLE in
 main) role_main ;;
 verify) role_verify ;;
+kill) need_fio; kill_phase ;;
 io) role_io ;;
 *) fail "unknown fve2e role '$ROLE'" ;;
 esac
