@@ -5,6 +5,7 @@
 #   make                 build the module (for KVER), fvctl and the selftests
 #   make check           install deps, build for every supported kernel, run all tests in VMs
 #   make demo            boot the test VM and show a guest doing I/O through fastvhost
+#   make e2e             the end-to-end QEMU guest test (not in make check)
 #   make vm KVER=...     interactive shell in the test VM
 #   make install         install module, fvctl, man page and completion on this host
 
@@ -19,7 +20,7 @@ FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/
 CC ?= gcc
 export CC
 
-.PHONY: all module ctl selftests deps check style sparse demo bench vm install clean help
+.PHONY: all module ctl selftests deps check style sparse demo bench e2e vm install clean help
 
 all: module ctl selftests
 
@@ -60,6 +61,10 @@ demo:
 bench:
 	@scripts/bench
 
+# The end-to-end QEMU guest test, out of the gate (see selftests/suite.list).
+e2e:
+	@FV_TESTS=selftests/e2e.sh scripts/check
+
 vm: module selftests
 	@scripts/vmtest --kver $(KVER) --interactive
 
@@ -74,4 +79,4 @@ clean:
 	-$(MAKE) -C selftests clean
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# *//'
+	@sed -n '3,12p' Makefile | sed 's/^# *//'
