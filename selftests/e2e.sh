@@ -33,6 +33,9 @@ top=$(dirname "$dir")
 cd "$top" || exit 1
 # shellcheck source=selftests/lib/ktap.sh
 . "$dir/lib/ktap.sh"
+# shellcheck source=selftests/lib/steps.sh
+. "$dir/lib/steps.sh"
+UNDO_SHOW=1
 
 CFG=/sys/kernel/config/target
 FVCTL=$top/ctl/fvctl
@@ -44,7 +47,6 @@ L2_TIMEOUT=90		# one guest run, reboot included
 WORK=
 LOGDIR=
 declare -A GPID GLOG GKILL GKILLFN GTIMEDOUT GSTART GSECS GRC GARGS GRERUN
-UNDO=()
 LOADED=()
 
 usage() {
@@ -59,26 +61,6 @@ bail() {
 
 put() {
 	echo "$2" >"$1" 2>/dev/null || { ktap_diag "writing '$2' to $1 failed"; return 1; }
-}
-
-undo_push() { UNDO+=("$*"); }
-
-# Run the teardown steps above depth $1, last first.
-undo_to() {
-	local keep=$1 rc=0 i
-	for ((i = ${#UNDO[@]} - 1; i >= keep; i--)); do
-		ktap_diag "teardown: ${UNDO[i]}"
-		if ! eval "${UNDO[i]}" 2>/dev/null; then
-			ktap_diag "teardown step failed: ${UNDO[i]}"
-			rc=1
-		fi
-		unset 'UNDO[i]'
-	done
-	return $rc
-}
-
-nap() {
-	read -r -t "$1" -u "$NAP_FD" _ 2>/dev/null || true
 }
 
 # Milliseconds since the epoch, without a fork.
@@ -639,8 +621,7 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	WORK=$(mktemp -d /tmp/fve2e.XXXXXX)
-	mkfifo "$WORK/nap"
-	exec {NAP_FD}<>"$WORK/nap"
+	nap_init "$WORK"
 	LOGDIR=build/e2e/$(uname -r)
 	mkdir -p "$LOGDIR"
 	rm -f "$LOGDIR"/*.log

@@ -23,6 +23,9 @@
 # takes minutes), so the script refuses to run without /dev/kvm.
 set -eu
 
+# shellcheck source=selftests/lib/steps.sh
+. "$(dirname "$0")/lib/steps.sh"
+
 CFG=/sys/kernel/config/target
 
 FABRIC=vhost
@@ -37,7 +40,6 @@ APPEND=
 QEMU_ARGS=
 VERBOSE=0
 
-UNDO=()		# teardown steps, run last to first
 LOADED_MOD=	# fabric module this script loaded (and unloads)
 QEMU_PID=
 WORK=
@@ -71,26 +73,6 @@ result() {
 put() {
 	local file=$1 val=$2
 	echo "$val" >"$file" 2>/dev/null || { diag "writing '$val' to $file failed"; return 1; }
-}
-
-undo_push() { UNDO+=("$*"); }
-
-# Run the teardown steps above depth $1, last first; fail if any step fails.
-undo_to() {
-	local keep=$1 rc=0 i
-	for ((i = ${#UNDO[@]} - 1; i >= keep; i--)); do
-		if ! eval "${UNDO[i]}" 2>/dev/null; then
-			diag "teardown step failed: ${UNDO[i]}"
-			rc=1
-		fi
-		unset 'UNDO[i]'
-	done
-	return $rc
-}
-
-# Sleep $1 seconds without forking (sleep(1) costs a fork+exec in the VM).
-nap() {
-	read -r -t "$1" -u "$NAP_FD" _ 2>/dev/null || true
 }
 
 # Wait up to $1 seconds for QEMU to exit; set QEMU_RC. Fails if it did not:
@@ -433,8 +415,7 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	WORK=$(mktemp -d /tmp/fvnested.XXXXXX)
-	mkfifo "$WORK/nap"
-	exec {NAP_FD}<>"$WORK/nap"
+	nap_init "$WORK"
 	LOGDIR=build/nested/$(uname -r)
 	mkdir -p "$LOGDIR"
 	# Splats are looked for in the kernel log after this line.
