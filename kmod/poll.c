@@ -8,9 +8,10 @@
  * fv_io_handle()) and the worker watches their avail index for up to its
  * current window.  It stops at once when it finds requests, when other
  * work arrives (completions, kicks of its other queues, a flush), when
- * the scheduler wants the CPU or when it is told to stop.  Before it
- * sleeps it turns kicks back on and looks at the rings once more, so no
- * request is left behind (fv_poll_end()).
+ * the scheduler wants the CPU, when another task waits for this CPU
+ * (often the very thread that would submit the next request) or when it
+ * is told to stop.  Before it sleeps it turns kicks back on and looks at
+ * the rings once more, so no request is left behind (fv_poll_end()).
  *
  * The window follows the time from running out of work to the next work
  * ("block time"): it starts at FV_POLL_START_NS once a block was shorter
@@ -26,6 +27,7 @@
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 
 #include "fastvhost.h"
 
@@ -84,8 +86,8 @@ bool fv_poll(struct fv_worker *w, u64 start)
 		return false;
 
 	for (;;) {
-		if (need_resched() || kthread_should_stop() ||
-		    signal_pending(current))
+		if (need_resched() || !single_task_running() ||
+		    kthread_should_stop() || signal_pending(current))
 			break;
 		if (fv_worker_has_work(w) || poll_queues(w)) {
 			found = true;
