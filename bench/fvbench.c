@@ -75,6 +75,7 @@ struct opts {
 	uint64_t size;			/* bytes; 0: whole LUN */
 	uint64_t seed;
 	bool worker_per_vq;
+	bool spin;			/* reap by polling the used ring */
 	bool human;
 	const char *label;
 	const char *tags[MAX_TAGS];
@@ -499,6 +500,24 @@ static void sleep_until(uint64_t t)
 		;
 }
 
+/*
+ * Reap without sleeping: the driver watches the used ring with the
+ * target's calls turned off, as a guest whose vCPU stays on its CPU
+ * (KVM halt-polling, or a polling guest driver) would see completions.
+ */
+static int spin_reap(struct vg_vq *q, int timeout_ms)
+{
+	uint64_t end = vg_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	unsigned int n = 0;
+
+	while (vg_io_reap(q) <= 0) {
+		if ((++n & 1023) == 0 && vg_now_ns() >= end)
+			return -ETIMEDOUT;
+		__builtin_ia32_pause();
+	}
+	return 0;
+}
+
 static void *drv_main(void *arg)
 {
 	struct drv *w = arg;
@@ -511,6 +530,8 @@ static void *drv_main(void *arg)
 
 	snprintf(name, sizeof(name), "fvbench-q%u", w->qi);
 	pthread_setname_np(pthread_self(), name);
+	if (o->spin)
+		vg_vq_enable_cb(w->q, false);
 	sleep_until(w->t_go);
 	if (o->ios)
 		open_window(w);
@@ -552,7 +573,8 @@ static void *drv_main(void *arg)
 				continue;
 			break;
 		}
-		rc = vg_io_wait(w->q, NULL, 10000);
+		rc = o->spin ? spin_reap(w->q, 10000) :
+			       vg_io_wait(w->q, NULL, 10000);
 		if (rc) {
 			drv_fail(w, "queue %u: no completion in 10 s, %u in flight",
 				 w->qi, inflight);
@@ -590,6 +612,7 @@ static void usage(int rc)
 "      --ring N          virtqueue size (default: 128, or iodepth rounded up)\n"
 "      --worker-per-vq   one vhost worker per request queue\n"
 "                        (VHOST_NEW_WORKER + VHOST_ATTACH_VRING_WORKER, 6.5+)\n"
+"      --spin            reap by watching the used ring, calls off, no sleeping\n"
 "      --seed N          PRNG seed (default 1)\n"
 "      --label TEXT      copied into the output\n"
 "      --tag KEY=VALUE   copied into the output's \"tags\" (repeatable)\n"
@@ -601,7 +624,7 @@ static void usage(int rc)
 
 static void parse(int argc, char **argv, struct opts *o)
 {
-	enum { O_RW = 256, O_MIX, O_RAMP, O_SIZE, O_RING, O_WPV, O_SEED,
+	enum { O_RW = 256, O_MIX, O_RAMP, O_SIZE, O_RING, O_WPV, O_SPIN, O_SEED,
 	       O_LABEL, O_TAG };
 	static const struct option lo[] = {
 		{ "dev", required_argument, NULL, 'd' },
@@ -619,6 +642,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "ring", required_argument, NULL, O_RING },
 		{ "worker-per-vq", no_argument, NULL, O_WPV },
+		{ "spin", no_argument, NULL, O_SPIN },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "tag", required_argument, NULL, O_TAG },
@@ -660,6 +684,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case O_SIZE: o->size = parse_size(optarg, "size"); break;
 		case O_RING: o->ring = (unsigned int)parse_count(optarg, "ring"); break;
 		case O_WPV: o->worker_per_vq = true; break;
+		case O_SPIN: o->spin = true; break;
 		case O_SEED: o->seed = parse_count(optarg, "seed"); break;
 		case O_LABEL: o->label = optarg; break;
 		case O_TAG:
@@ -798,9 +823,9 @@ static void report(const struct opts *o, const struct result *r)
 	fprintf(f, "\"tpgt\":%u,\"lun\":%u,", o->tpgt, o->lun);
 	json_kv(f, "rw", o->rw, true);
 	fprintf(f, "\"rwmixread\":%u,\"bs\":%u,\"iodepth\":%u,\"queues\":%u,"
-		"\"ring\":%u,\"worker_per_vq\":%s,",
+		"\"ring\":%u,\"worker_per_vq\":%s,\"spin\":%s,",
 		o->read_pct, o->bs, o->iodepth, o->queues, o->ring,
-		o->worker_per_vq ? "true" : "false");
+		o->worker_per_vq ? "true" : "false", o->spin ? "true" : "false");
 	fprintf(f, "\"lun_blocks\":%" PRIu64 ",\"lun_block_size\":%u,",
 		r->lun_blocks, r->lun_block_size);
 	fprintf(f, "\"ok\":%s,", r->errors || r->err ? "false" : "true");
