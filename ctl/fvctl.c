@@ -95,7 +95,7 @@ static const char usage_text[] =
 	"  --poll-grow N        factor the window grows by (0: default)\n"
 	"  --poll-shrink N      divisor the window shrinks by (0: reset at once)\n"
 	"  --workers N          number of worker threads (0: one per request queue)\n"
-	"  --map Q=W[,Q=W...]   serve queue Q by worker W\n"
+	"  --map Q=W[,Q=W...]   serve queue Q by worker W ('default' first: clear the map)\n"
 	"\n"
 	"Options:\n"
 	"  -j, --json           JSON output\n"

@@ -38,7 +38,7 @@ static const char *option_of(int attr)
 	return NULL;
 }
 
-/* "Q=W,Q=W" as queue nests. */
+/* "Q=W,Q=W" as queue nests; a leading "default" clears the map first. */
 static int put_map(struct nl_msg *msg, const char *map)
 {
 	char *copy = strdup(map), *tok, *save = NULL, *end;
@@ -49,6 +49,13 @@ static int put_map(struct nl_msg *msg, const char *map)
 	if (!copy)
 		return fv_err("out of memory");
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "default") && tok == copy) {
+			if (nla_put_flag(msg, FASTVHOST_A_TARGET_MAP_RESET)) {
+				ret = fv_err("--map has too many entries");
+				break;
+			}
+			continue;
+		}
 		q = strtoul(tok, &end, 10);
 		if (end == tok || *end != '=' || !end[1]) {
 			ret = fv_err("--map wants QUEUE=WORKER pairs, not '%s'", tok);

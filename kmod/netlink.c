@@ -45,6 +45,7 @@ static const struct nla_policy fv_set_policy[FASTVHOST_A_TARGET_MAX + 1] = {
 	[FASTVHOST_A_TARGET_POLL_MAX_NS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fv_poll_range),
 	[FASTVHOST_A_TARGET_POLL_GROW] = NLA_POLICY_MAX(NLA_U32, FV_POLL_FACTOR_MAX),
 	[FASTVHOST_A_TARGET_POLL_SHRINK] = NLA_POLICY_MAX(NLA_U32, FV_POLL_FACTOR_MAX),
+	[FASTVHOST_A_TARGET_MAP_RESET] = { .type = NLA_FLAG },
 };
 
 /* "hba/name" of the backstore behind @lun, or "" when it has none. */
@@ -385,6 +386,8 @@ static int fv_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = parse_cpus(info, cfg);
 	if (ret)
 		goto out;
+	if (nla_get_flag(a[FASTVHOST_A_TARGET_MAP_RESET]))
+		memset(cfg->map, FV_CFG_NO_WORKER, sizeof(cfg->map));
 	ret = parse_queues(info, cfg);
 	if (ret)
 		goto out;
@@ -398,6 +401,7 @@ static int fv_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	fv_fabric_gen++;
 	if (tport->owner && (a[FASTVHOST_A_TARGET_WORKERS] ||
 			     a[FASTVHOST_A_TARGET_QUEUE] ||
+			     a[FASTVHOST_A_TARGET_MAP_RESET] ||
 			     a[FASTVHOST_A_TARGET_NODE] ||
 			     a[FASTVHOST_A_TARGET_NODE_AUTO]))
 		relayout = fv_owner_get(tport->owner);

@@ -195,7 +195,11 @@ set_ok() {
 	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['node-auto'] == 1 and d[0]['node-source'] != 'fixed' and d[0]['cpus'] == '' and d[0]['poll-max-ns'] == 20000 and d[0]['poll-grow'] == 4 and d[0]['poll-shrink'] == 2 and d[0]['workers'] == 2" || return 1
 	"$fvctl" set --wwn $w1 --node 1 --cpus 1 --poll-ns 12345 --map 2=0,3=1 || return 1
 	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['node'] == 1 and d[0]['cpus'] == '1' and d[0]['poll-max-ns'] == 12345 and {(q['index'], q['worker']) for q in d[0]['queue']} == {(2, 0), (3, 1)}" || return 1
-	"$fvctl" set --wwn $w1 --node -1 --cpus all --poll-us 50 --workers 0 --poll-grow 0 --poll-shrink 0
+	"$fvctl" set --wwn $w1 --map default,3=0 || return 1
+	"$fvctl" -j show --wwn $w1 | pyjson "{(q['index'], q['worker']) for q in d[0]['queue']} == {(3, 0)}" || return 1
+	"$fvctl" set --wwn $w1 --map default || return 1
+	"$fvctl" -j show --wwn $w1 | pyjson "not d[0].get('queue')" || return 1
+	"$fvctl" set --wwn $w1 --node -1 --cpus all --poll-us 50 --workers 0 --poll-grow 0 --poll-shrink 0 --map 2=0,3=1
 }
 
 set_errors() {
@@ -209,6 +213,7 @@ set_errors() {
 	fails "poll-grow.*out of range" "$fvctl" set --wwn $w1 --poll-grow 100 || return 1
 	fails "workers.*out of range" "$fvctl" set --wwn $w1 --workers 1000 || return 1
 	fails "map.*QUEUE=WORKER" "$fvctl" set --wwn $w1 --map 2 || return 1
+	fails "map.*QUEUE=WORKER" "$fvctl" set --wwn $w1 --map 2=0,default || return 1
 	fails "no target naa.5001405f0000dead" "$fvctl" set --wwn naa.5001405f0000dead --node 0 || return 1
 	fails "set needs --wwn" "$fvctl" set --node 0 || return 1
 	fails "at least one" "$fvctl" set --wwn $w1 || return 1

@@ -691,8 +691,10 @@ static void *load_fn(void *arg)
  */
 TEST_F(pl, repin_under_io)
 {
+	struct pl_q qs[PL_MAXQ];
 	struct pl_load l = { 0 };
 	pthread_t t;
+	int n;
 
 	if (!have_node(1))
 		SKIP(return, "needs NUMA node 1");
@@ -703,7 +705,7 @@ TEST_F(pl, repin_under_io)
 	ASSERT_EQ(0, pthread_create(&t, NULL, load_fn, &l));
 	static const char * const steps[] = {
 		"--node 1", "--node 0", "--workers 1", "--node 1",
-		"--workers 0", "--map 2=1,3=0", "--map 2=0,3=1", "--node 0",
+		"--workers 0", "--map 2=1,3=0", "--map default", "--node 0",
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(steps); i++) {
@@ -715,6 +717,14 @@ TEST_F(pl, repin_under_io)
 	EXPECT_EQ(0, l.rc) TH_LOG("%s", l.err);
 	EXPECT_GT(l.runs, 0);
 	check_placement(_metadata, self, 0);	/* the last set */
+	/* "--map default": each request queue back on its own worker */
+	n = nl_stats(self->env.wwn, qs);
+	for (int i = 0; i < n; i++) {
+		long q = qs[i].index, w = qs[i].worker;
+
+		if (q >= 2)
+			EXPECT_EQ(q - 2, w) TH_LOG("queue %ld on worker %ld", q, w);
+	}
 }
 
 /* Counters match what was issued; a reset zeroes them. */
