@@ -7,11 +7,14 @@
  * empty keep the guest's kicks off (vq->notify_off, set by
  * fv_io_handle()) and the worker watches their avail index for up to its
  * current window.  It stops at once when it finds requests, when other
- * work arrives (completions, kicks of its other queues, a flush), when
- * the scheduler wants the CPU, when another task waits for this CPU
- * (often the very thread that would submit the next request) or when it
- * is told to stop.  Before it sleeps it turns kicks back on and looks at
- * the rings once more, so no request is left behind (fv_poll_end()).
+ * work arrives (completions, kicks of its other queues, a flush), or when
+ * it is told to stop.  When another task wants the CPU it steps aside at
+ * once (yield()) and goes on polling when it runs again, within the same
+ * window: LIO completes a command in a kworker on the CPU that submitted
+ * it, so the worker's own completions, and the driver on a shared CPU,
+ * come through exactly that way.  Before it sleeps it turns kicks back on
+ * and looks at the rings once more, so no request is left behind
+ * (fv_poll_end()).
  *
  * The window follows the time from running out of work to the next work
  * ("block time"): it starts at FV_POLL_START_NS once a block was shorter
@@ -74,7 +77,7 @@ static void poll_account(struct fv_worker *w, u64 ns, bool found)
  */
 bool fv_poll(struct fv_worker *w, u64 start)
 {
-	u64 now, end = start + w->poll_window;
+	u64 now, spun = 0, from = start, end = start + w->poll_window;
 	bool found = false, any = false;
 	unsigned int i;
 
@@ -86,19 +89,26 @@ bool fv_poll(struct fv_worker *w, u64 start)
 		return false;
 
 	for (;;) {
-		if (need_resched() || !single_task_running() ||
-		    kthread_should_stop() || signal_pending(current))
+		if (kthread_should_stop() || signal_pending(current))
 			break;
 		if (fv_worker_has_work(w) || poll_queues(w)) {
 			found = true;
 			break;
 		}
-		if (ktime_get_ns() >= end)
+		now = ktime_get_ns();
+		if (now >= end)
 			break;
+		if (need_resched() || !single_task_running()) {
+			/* Its turn first; the window goes on meanwhile. */
+			spun += now - from;
+			yield();
+			from = ktime_get_ns();
+			continue;
+		}
 		cpu_relax();
 	}
 	now = ktime_get_ns();
-	poll_account(w, now - start, found);
+	poll_account(w, spun + now - from, found);
 	return found;
 }
 
