@@ -242,7 +242,7 @@ static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
 /* Statistics of a request answered now; the worker's, under vq->mutex. */
 static void account(struct fv_vq *vq, u64 start, bool error)
 {
-	fv_stat_latency(&vq->stats, ktime_get_ns() - start);
+	fv_stat_latency(&vq->stats, fv_clock_since(start));
 	if (error)
 		fv_stat_add(&vq->stats, FV_STAT_ERRORS, 1);
 }
@@ -485,7 +485,7 @@ void fv_io_handle(struct fv_vq *vq, bool poll)
 			continue;
 		}
 		fv_stat_add(&vq->stats, FV_STAT_REQUESTS, 1);
-		handle_one(vq, head, out, in, ktime_get_ns());
+		handle_one(vq, head, out, in, fv_clock());
 		if (++done == FV_WEIGHT) {
 			set_bit(FV_VQ_KICK, &vq->pending);
 			break;

@@ -95,20 +95,19 @@ bool fv_poll(struct fv_worker *w, u64 start)
 			found = true;
 			break;
 		}
-		now = ktime_get_ns();
+		now = fv_clock();
 		if (now >= end)
 			break;
 		if (need_resched() || !single_task_running()) {
 			/* Its turn first; the window goes on meanwhile. */
-			spun += now - from;
+			spun += now > from ? now - from : 0;
 			yield();
-			from = ktime_get_ns();
+			from = fv_clock();
 			continue;
 		}
 		cpu_relax();
 	}
-	now = ktime_get_ns();
-	poll_account(w, spun + now - from, found);
+	poll_account(w, spun + fv_clock_since(from), found);
 	return found;
 }
 

@@ -136,18 +136,18 @@ static int worker_fn(void *data)
 	for (;;) {
 		if (fv_worker_has_work(w)) {
 			if (idle)
-				fv_poll_adjust(w, ktime_get_ns() - idle);
+				fv_poll_adjust(w, fv_clock_since(idle));
 			run_once(w);
-			idle = fv_worker_has_work(w) ? 0 : ktime_get_ns();
+			idle = fv_worker_has_work(w) ? 0 : fv_clock();
 			polled = false;
 			cond_resched();
 			continue;
 		}
 		if (!idle)
-			idle = ktime_get_ns();
+			idle = fv_clock();
 		if (!polled) {
 			polled = true;
-			if (fv_poll(w, ktime_get_ns()))
+			if (fv_poll(w, fv_clock()))
 				continue;
 		}
 		fv_poll_end(w);
