@@ -188,27 +188,30 @@ void fv_vq_wake(struct fv_vq *vq);
 void fv_vq_kick(struct fv_vq *vq);
 void fv_vq_done(struct fv_vq *vq, struct llist_node *node);
 
-/* poll.c */
-#define FV_POLL_START_NS	4000	/* first window after a short block */
 /*
  * The clock of the data path (request latency, poll windows, idle
  * times): local_clock() is a TSC read where ktime_get_ns() may be a
  * clocksource read (an HPET MMIO in a VM whose TSC the kernel distrusts),
  * several of which a request would pay.  It may step a little between
- * CPUs; fv_clock_since() reads such a step as no time.
+ * CPUs; fv_clock_delta() reads such a step back as no time.
  */
 static inline u64 fv_clock(void)
 {
 	return local_clock();
 }
 
-static inline u64 fv_clock_since(u64 t)
+static inline u64 fv_clock_delta(u64 from, u64 to)
 {
-	u64 now = local_clock();
-
-	return now > t ? now - t : 0;
+	return to > from ? to - from : 0;
 }
 
+static inline u64 fv_clock_since(u64 t)
+{
+	return fv_clock_delta(t, local_clock());
+}
+
+/* poll.c */
+#define FV_POLL_START_NS	4000	/* first window after a short block */
 bool fv_poll(struct fv_worker *w, u64 start);
 void fv_poll_end(struct fv_worker *w);
 void fv_poll_adjust(struct fv_worker *w, u64 block_ns);

@@ -100,7 +100,7 @@ bool fv_poll(struct fv_worker *w, u64 start)
 			break;
 		if (need_resched() || !single_task_running()) {
 			/* Its turn first; the window goes on meanwhile. */
-			spun += now > from ? now - from : 0;
+			spun += fv_clock_delta(from, now);
 			yield();
 			from = fv_clock();
 			continue;
