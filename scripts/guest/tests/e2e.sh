@@ -76,6 +76,8 @@ ck() {
 		read -r t1 _ </proc/uptime
 		FAILS=$((FAILS + 1))
 		echo "FVGUEST: CHECK $id fail ${WHY:-failed} [at ${t0}s, took $(awk "BEGIN { print $t1 - $t0 }")s]"
+		# The console is quiet: the kernel's side of the story.
+		dmesg | tail -n 25 | sed 's/^/    dmesg| /'
 	fi
 }
 
@@ -103,11 +105,17 @@ exp_of() {
 	eval "echo \"\$EXP_$1\"" | cut -d, -f"$2"
 }
 
-# Pattern for the kill check: 8 MiB of 64-byte numbered lines.
+# Pattern for the kill check: 8 MiB of 4 KiB blocks, each a numbered
+# 64-byte header line and 63 lines of the seed (made once, kept in /tmp).
 kill_pattern() {
-	awk -v s="$SEED" -v n=$((PART_MB * 16384)) 'BEGIN {
-		for (i = 0; i < n; i++) printf "fastvhost e2e %-16s line %010d ................\n", s, i }' |
-		head -c $((PART_MB * 1048576))
+	[ -s /tmp/kill.pat ] ||
+		awk -v s="$SEED" -v n=$((PART_MB * 256)) 'BEGIN {
+			f = sprintf("fastvhost e2e %-16s ................................\n", s)
+			for (i = 0; i < 6; i++) f = f f
+			f = substr(f, 1, 4032)
+			for (i = 0; i < n; i++) printf "fastvhost e2e %-16s block %010d ...............\n%s", s, i, f }' \
+			>/tmp/kill.pat
+	cat /tmp/kill.pat
 }
 
 # sha256 of $3 MiB of device $1 at MiB $2, read with O_DIRECT.
@@ -279,7 +287,7 @@ c_queues() {
 c_reset() {
 	local dev pid rc
 	dev=$(lun_dev "$FIRST") || { WHY="no disk for LUN $FIRST"; return 1; }
-	dd if="$dev" of=/dev/null bs=4k count=8192 iflag=direct status=none &
+	dd if="$dev" of=/dev/null bs=4k count=2048 iflag=direct status=none &
 	pid=$!
 	usleep 200000
 	run sg_reset --device --no-esc "$dev"
