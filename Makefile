@@ -5,7 +5,7 @@
 #   make                 build the module (for KVER), fvctl and the selftests
 #   make check           install deps, build for every supported kernel, run all tests in VMs
 #   make demo            boot the test VM and show a guest doing I/O through fastvhost
-#   make e2e             the end-to-end QEMU guest test (not in make check)
+#   make e2e             the end-to-end QEMU guest test alone (in make check too)
 #   make vm KVER=...     interactive shell in the test VM
 #   make install         install module, fvctl, man page and completion on this host
 
@@ -61,7 +61,7 @@ demo:
 bench:
 	@scripts/bench
 
-# The end-to-end QEMU guest test, out of the gate (see selftests/suite.list).
+# The end-to-end QEMU guest test alone; make check runs it last.
 e2e:
 	@FV_TESTS=selftests/e2e.sh scripts/check
 
