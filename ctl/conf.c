@@ -66,7 +66,7 @@ static void save_tpg(FILE *f, const char *wwn, struct nlattr *tpg)
 static void save_map(FILE *f, struct nlattr *attrs, int len)
 {
 	struct nlattr *tb[FASTVHOST_A_QUEUE_MAX + 1], *a;
-	const char *sep = " --map ";
+	const char *sep = " --map default,";
 	int rem;
 
 	nla_for_each_attr(a, attrs, len, rem) {
@@ -78,6 +78,9 @@ static void save_map(FILE *f, struct nlattr *attrs, int len)
 			spec_int(tb[FASTVHOST_A_QUEUE_WORKER], 0));
 		sep = ",";
 	}
+	/* Always a whole map: a restore replaces the map it finds. */
+	if (sep[0] == ' ')
+		fputs(" --map default", f);
 }
 
 static int save_target(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, int len, void *arg)
