@@ -236,7 +236,7 @@ start_guest() {
 	shift 5
 	# Quiet: each console byte is an exit to QEMU, seconds of a boot here.
 	# A failed check prints the tail of the guest's kernel log itself.
-	append="quiet console=ttyS0 panic=-1 fvmode=e2e fvtimeout=$L2_TIMEOUT $*"
+	append="quiet mitigations=off console=ttyS0 panic=-1 fvmode=e2e fvtimeout=$L2_TIMEOUT $*"
 	GLOG[$tag]=$LOGDIR/$tag.log
 	GKILL[$tag]=
 	GTIMEDOUT[$tag]=

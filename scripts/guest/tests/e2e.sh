@@ -285,7 +285,7 @@ c_queues() {
 # LUN reset (sg_reset -d, no escalation) of LUN 0 while a reader is busy,
 # then fio on the same LUN.
 c_reset() {
-	local dev pid rc
+	local dev pid rc FIOMB=4
 	dev=$(lun_dev "$FIRST") || { WHY="no disk for LUN $FIRST"; return 1; }
 	dd if="$dev" of=/dev/null bs=4k count=2048 iflag=direct status=none &
 	pid=$!
@@ -384,11 +384,12 @@ role_main() {
 		ck reboot c_reboot
 		write_marker "$dev" "" || fail "cannot clear the marker"
 		if [ "$KILL" = 1 ]; then
-			need_fio
+			fio_ready
 			kill_phase
 		fi
 		;;
 	*)
+		fio_bg
 		for l in $LUNS; do
 			ck "lun$l" c_ident "$l"
 		done
@@ -397,7 +398,7 @@ role_main() {
 		ck luns c_luns
 		ck sync c_sync
 		ck unmap c_unmap
-		need_fio
+		fio_ready
 		for l in $LUNS; do
 			ck "fio$l" c_fio "$l"
 		done
@@ -420,10 +421,11 @@ role_main() {
 
 role_verify() {
 	local l
+	fio_bg
 	for l in $LUNS; do
 		ck "killdata$l" c_killdata "$l"
 	done
-	need_fio
+	fio_ready
 	for l in $LUNS; do
 		ck "fio$l" c_fio "$l"
 	done
@@ -431,16 +433,29 @@ role_verify() {
 
 role_io() {
 	local l
-	need_fio
+	fio_ready
 	for l in $LUNS; do
 		ck "fio$l" c_fio "$l"
 	done
 }
 
+# Unpack fio (seconds here) while the first checks run.
+fio_bg() {
+	(need_fio) >/dev/null 2>&1 &
+	FIO_BG=$!
+}
+
+fio_ready() {
+	[ -z "$FIO_BG" ] || wait "$FIO_BG"
+	FIO_BG=
+	need_fio
+}
+FIO_BG=
+
 case $ROLE in
 main) role_main ;;
 verify) role_verify ;;
-kill) need_fio; kill_phase ;;
+kill) fio_ready; kill_phase ;;
 io) role_io ;;
 *) fail "unknown fve2e role '$ROLE'" ;;
 esac
