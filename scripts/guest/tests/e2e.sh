@@ -384,12 +384,11 @@ role_main() {
 		ck reboot c_reboot
 		write_marker "$dev" "" || fail "cannot clear the marker"
 		if [ "$KILL" = 1 ]; then
-			fio_ready
+			need_fio
 			kill_phase
 		fi
 		;;
 	*)
-		fio_bg
 		for l in $LUNS; do
 			ck "lun$l" c_ident "$l"
 		done
@@ -398,7 +397,7 @@ role_main() {
 		ck luns c_luns
 		ck sync c_sync
 		ck unmap c_unmap
-		fio_ready
+		need_fio
 		for l in $LUNS; do
 			ck "fio$l" c_fio "$l"
 		done
@@ -421,11 +420,10 @@ role_main() {
 
 role_verify() {
 	local l
-	fio_bg
 	for l in $LUNS; do
 		ck "killdata$l" c_killdata "$l"
 	done
-	fio_ready
+	need_fio
 	for l in $LUNS; do
 		ck "fio$l" c_fio "$l"
 	done
@@ -433,29 +431,16 @@ role_verify() {
 
 role_io() {
 	local l
-	fio_ready
+	need_fio
 	for l in $LUNS; do
 		ck "fio$l" c_fio "$l"
 	done
 }
 
-# Unpack fio (seconds here) while the first checks run.
-fio_bg() {
-	(need_fio) >/dev/null 2>&1 &
-	FIO_BG=$!
-}
-
-fio_ready() {
-	[ -z "$FIO_BG" ] || wait "$FIO_BG"
-	FIO_BG=
-	need_fio
-}
-FIO_BG=
-
 case $ROLE in
 main) role_main ;;
 verify) role_verify ;;
-kill) fio_ready; kill_phase ;;
+kill) need_fio; kill_phase ;;
 io) role_io ;;
 *) fail "unknown fve2e role '$ROLE'" ;;
 esac
