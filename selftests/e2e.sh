@@ -421,6 +421,9 @@ main_checks() {
 	check "$g" reboot "$p: after reboot -f the device negotiates again and the data reads back"
 }
 MAIN_CHECKS=12
+# The main role boots twice in one QEMU run: 4 MiB a fio job keeps that
+# run under a minute here.
+MAIN_FIO=fvfiomb=4
 
 lun_args() {	# lun_args N PRODUCT SERIAL ...
 	local out=
@@ -474,7 +477,7 @@ fastvhost_part() {
 
 	printf -v seed '%08x' "$SRANDOM"
 	STATS_RC=1 STATS_RESULT="guest K never reached its kill phase" KILL_RC=1 KILL_WHY="guest K never reached its kill phase"
-	start_guest A /dev/fastvhost "$W1" 2 1 fve2e=main \
+	start_guest A /dev/fastvhost "$W1" 2 1 fve2e=main "$MAIN_FIO" \
 		fvnq=2 fvdisks=2 "$(lun_args 0 RAMDISK-MCP "$S_RD1" 1 FILEIO "$S_FIO1")"
 	wait_guests A
 	rerun_unbooted A
@@ -574,7 +577,7 @@ stock_part() {
 	sed 's/^/# /' "$WORK/stock.out"
 	if [ $rc = 0 ]; then
 		ktap_ok "stock vhost_scsi: target with rd_mcp LUN 0 and fileio LUN 1 (configfs)"
-		start_guest S /dev/vhost-scsi "$W3" 2 1 fve2e=main fvnq=2 fvdisks=2 \
+		start_guest S /dev/vhost-scsi "$W3" 2 1 fve2e=main "$MAIN_FIO" fvnq=2 fvdisks=2 \
 			"$(lun_args 0 RAMDISK-MCP "$S_RD3" 1 FILEIO "$S_FIO3")" \
 			"$(stock_reset_arg)"
 		wait_guests S
