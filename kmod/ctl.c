@@ -3,25 +3,23 @@
  * The control queue (task management and asynchronous notification) and
  * the event queue.
  *
- * A TMF goes to LIO as a TMR.  When LIO releases it, a work item first
- * flushes every worker, so that the responses of the commands the TMF
- * aborted reach the guest before the TMF's own response, and then hands
- * the TMF to the control queue's worker to answer.  I_T NEXUS RESET is a
- * LOGICAL UNIT RESET of every LUN in the target, one after the other.
+ * A TMF runs on the device's ordered TMF workqueue, never in a worker.
+ * Before LIO sees it, every command the guest made available before it
+ * is handed to LIO (fence()); its response goes out only once every
+ * command that was in flight when it arrived has been answered
+ * (tmf_done_work()).  A guest thus never gets FUNCTION COMPLETE while a
+ * command the TMF covers may still write into its buffers.
+ *
+ * I_T NEXUS RESET is rejected, as the stock module does: LIO resets LUNs,
+ * not nexuses, and a LUN reset would abort the tasks of every other
+ * initiator sharing the backstore.
  */
-#include <linux/completion.h>
+#include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <target/target_core_fabric.h>
 
 #include "fastvhost.h"
-
-#define FV_MAX_RESET_LUNS	256	/* LUNs an I_T NEXUS RESET walks */
-
-struct fv_sub_tmf {
-	struct fv_tmf tmf;
-	struct completion done;
-};
 
 static void reply(struct fv_vq *vq, u16 head, unsigned int out,
 		  unsigned int in, const void *buf, size_t len)
@@ -50,7 +48,7 @@ static u8 tmr_to_virtio(u8 tmr)
 {
 	switch (tmr) {
 	case TMR_FUNCTION_COMPLETE:
-	case TMR_TASK_DOES_NOT_EXIST:	/* it finished before the abort */
+	case TMR_TASK_DOES_NOT_EXIST:	/* answered before the abort */
 		return VIRTIO_SCSI_S_OK;	/* FUNCTION COMPLETE */
 	case TMR_LUN_DOES_NOT_EXIST:
 		return VIRTIO_SCSI_S_INCORRECT_LUN;
@@ -59,28 +57,61 @@ static u8 tmr_to_virtio(u8 tmr)
 	}
 }
 
-/* Answer on the control queue's worker once earlier responses are out. */
-static void tmf_finish(struct fv_tmf *tmf)
+/* Have every request queue look at its ring, and wait for the passes. */
+static void kick_and_flush(struct fv_dev *dev)
 {
-	fv_workers_flush(tmf->vq->dev);
-	fv_vq_done(tmf->vq, &tmf->node);
+	unsigned int i;
+
+	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++)
+		if (READ_ONCE(dev->vqs[i]->num))
+			set_bit(FV_VQ_KICK, &dev->vqs[i]->pending);
+	fv_workers_flush(dev);
 }
 
+/*
+ * Close the epoch of the commands in flight and hand LIO every command
+ * taken off a ring so far.  A worker reads the epoch while it takes a
+ * command, within one pass: after the flip, one flush of the workers
+ * leaves no command counted in the old epoch that is still to come.
+ * Returns the old epoch.
+ */
+static unsigned int fence(struct fv_dev *dev)
+{
+	unsigned int old = READ_ONCE(dev->cmd_epoch) & 1;
+
+	kick_and_flush(dev);
+	WRITE_ONCE(dev->cmd_epoch, old ^ 1);
+	fv_workers_flush(dev);
+	flush_workqueue(dev->submit_wq);
+	return old;
+}
+
+static bool epoch_done(struct fv_dev *dev, unsigned int epoch)
+{
+	unsigned int i;
+
+	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++)
+		if (READ_ONCE(dev->vqs[i]->epoch_cmds[epoch]))
+			return false;
+	return true;
+}
+
+/* Answer once the commands it covers are answered, on the control queue. */
 static void tmf_done_work(struct work_struct *work)
 {
-	tmf_finish(container_of(work, struct fv_tmf, work));
+	struct fv_tmf *tmf = container_of(work, struct fv_tmf, work);
+	struct fv_dev *dev = tmf->vq->dev;
+
+	wait_event(dev->drain_wq, epoch_done(dev, tmf->epoch));
+	fv_vq_done(tmf->vq, &tmf->node);
 }
 
 void fv_tmf_release(struct se_cmd *se_cmd)
 {
 	struct fv_tmf *tmf = container_of(se_cmd, struct fv_tmf, se_cmd);
 
-	if (!tmf->vq) {
-		complete(&container_of(tmf, struct fv_sub_tmf, tmf)->done);
-		return;
-	}
 	INIT_WORK(&tmf->work, tmf_done_work);
-	queue_work(fv_wq, &tmf->work);
+	queue_work(tmf->vq->dev->tmf_wq, &tmf->work);
 }
 
 void fv_tmf_queue_rsp(struct se_cmd *se_cmd)
@@ -91,59 +122,39 @@ void fv_tmf_queue_rsp(struct se_cmd *se_cmd)
 	transport_generic_free_cmd(se_cmd, 0);
 }
 
-/* Reset one LUN and wait for it; returns a VIRTIO_SCSI_S_* code. */
-static u8 reset_lun(struct se_session *sess, u64 lun)
-{
-	struct fv_sub_tmf *sub;
-	u8 response;
-
-	sub = kzalloc(sizeof(*sub), GFP_KERNEL);
-	if (!sub)
-		return VIRTIO_SCSI_S_FUNCTION_REJECTED;
-	init_completion(&sub->done);
-	sub->tmf.response = VIRTIO_SCSI_S_FUNCTION_REJECTED;
-	if (target_submit_tmr(&sub->tmf.se_cmd, sess, sub->tmf.sense, lun,
-			      sub, TMR_LUN_RESET, GFP_KERNEL, 0,
-			      TARGET_SCF_ACK_KREF) < 0) {
-		kfree(sub);
-		return VIRTIO_SCSI_S_FUNCTION_REJECTED;
-	}
-	wait_for_completion(&sub->done);
-	response = sub->tmf.response;
-	kfree(sub);
-	return response;
-}
-
-static void nexus_reset_work(struct work_struct *work)
+static void tmf_submit_work(struct work_struct *work)
 {
 	struct fv_tmf *tmf = container_of(work, struct fv_tmf, work);
-	struct se_portal_group *se_tpg = &tmf->tpg->se_tpg;
-	struct se_session *sess = tmf->tpg->sess;
-	unsigned int i, n = 0;
-	struct se_lun *lun;
-	u64 *luns;
+	struct fv_dev *dev = tmf->vq->dev;
 
-	tmf->response = VIRTIO_SCSI_S_FUNCTION_REJECTED;
-	luns = kcalloc(FV_MAX_RESET_LUNS, sizeof(*luns), GFP_KERNEL);
-	if (!luns)
-		goto out;
-	mutex_lock(&se_tpg->tpg_lun_mutex);
-	hlist_for_each_entry(lun, &se_tpg->tpg_lun_hlist, link)
-		if (n < FV_MAX_RESET_LUNS)
-			luns[n++] = lun->unpacked_lun;
-	mutex_unlock(&se_tpg->tpg_lun_mutex);
-
-	tmf->response = VIRTIO_SCSI_S_OK;	/* FUNCTION COMPLETE */
-	for (i = 0; i < n; i++) {
-		u8 r = reset_lun(sess, luns[i]);
-
-		if (r != VIRTIO_SCSI_S_OK &&
-		    r != VIRTIO_SCSI_S_INCORRECT_LUN)
-			tmf->response = r;
+	tmf->epoch = fence(dev);
+	if (target_submit_tmr(&tmf->se_cmd, tmf->tpg->sess, tmf->sense,
+			      tmf->lun, tmf, tmf->type, GFP_KERNEL, tmf->tag,
+			      TARGET_SCF_ACK_KREF) < 0) {
+		tmf->response = VIRTIO_SCSI_S_FUNCTION_REJECTED;
+		tmf_done_work(&tmf->work);
 	}
-	kfree(luns);
-out:
-	tmf_finish(tmf);
+}
+
+/*
+ * LIO logs every TMF it runs: a guest gets FV_TMF_BURST of them at once
+ * and FV_TMF_RATE a second after that; the rest are rejected.  Under the
+ * control queue's mutex.
+ */
+static bool tmf_allowed(struct fv_dev *dev)
+{
+	unsigned long now = jiffies;
+	u64 add = div_u64((u64)(now - dev->tmf_stamp) * FV_TMF_RATE, HZ);
+
+	if (add) {
+		dev->tmf_tokens = min_t(u64, dev->tmf_tokens + add,
+					FV_TMF_BURST);
+		dev->tmf_stamp = now;
+	}
+	if (!dev->tmf_tokens)
+		return false;
+	dev->tmf_tokens--;
+	return true;
 }
 
 static void handle_tmf(struct fv_vq *vq, u16 head, unsigned int out,
@@ -156,14 +167,12 @@ static void handle_tmf(struct fv_vq *vq, u16 head, unsigned int out,
 	struct fv_tmf *tmf;
 	size_t skip = 0;
 	int type, n;
-	u64 lun;
 
 	tpg = req->lun[0] == 1 ? dev->tpgs[req->lun[1]] : NULL;
 	if (!tpg || !tpg->sess) {
 		reply_tmf(vq, head, out, in, VIRTIO_SCSI_S_BAD_TARGET);
 		return;
 	}
-	lun = ((req->lun[2] << 8) | req->lun[3]) & 0x3fff;
 
 	switch (v32(vq, req->subtype)) {
 	case VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET:
@@ -172,15 +181,19 @@ static void handle_tmf(struct fv_vq *vq, u16 head, unsigned int out,
 	case VIRTIO_SCSI_T_TMF_ABORT_TASK:
 		type = TMR_ABORT_TASK;
 		break;
-	case VIRTIO_SCSI_T_TMF_I_T_NEXUS_RESET:
-		type = -1;
-		break;
 	default:
 		reply_tmf(vq, head, out, in, VIRTIO_SCSI_S_FUNCTION_REJECTED);
 		return;
 	}
+	if (!tmf_allowed(dev)) {
+		fv_vq_err(vq, "control request %u: too many TMFs, rejected\n",
+			  head);
+		fv_stat_add(&vq->stats, FV_STAT_ERRORS, 1);
+		reply_tmf(vq, head, out, in, VIRTIO_SCSI_S_FUNCTION_REJECTED);
+		return;
+	}
 
-	tmf = kzalloc(sizeof(*tmf), GFP_KERNEL);
+	tmf = kzalloc(sizeof(*tmf), GFP_KERNEL_ACCOUNT);
 	if (!tmf)
 		goto reject;
 	n = fv_iov_take(&iov, &cnt, &skip,
@@ -194,22 +207,13 @@ static void handle_tmf(struct fv_vq *vq, u16 head, unsigned int out,
 	tmf->vq = vq;
 	tmf->tpg = tpg;
 	tmf->head = head;
+	tmf->type = type;
+	tmf->lun = ((req->lun[2] << 8) | req->lun[3]) & 0x3fff;
+	tmf->tag = v64(vq, req->tag);
 	tmf->response = VIRTIO_SCSI_S_FUNCTION_REJECTED;
 	atomic_inc(&dev->tmf_inflight);
-
-	if (type < 0) {
-		INIT_WORK(&tmf->work, nexus_reset_work);
-		queue_work(fv_wq, &tmf->work);
-		return;
-	}
-	if (target_submit_tmr(&tmf->se_cmd, tpg->sess, tmf->sense, lun, tmf,
-			      type, GFP_KERNEL, v64(vq, req->tag),
-			      TARGET_SCF_ACK_KREF) < 0) {
-		kfree(tmf);
-		if (atomic_dec_and_test(&dev->tmf_inflight))
-			wake_up(&dev->drain_wq);
-		goto reject;
-	}
+	INIT_WORK(&tmf->work, tmf_submit_work);
+	queue_work(dev->tmf_wq, &tmf->work);
 	return;
 
 reject:
@@ -276,6 +280,11 @@ void fv_ctl_handle(struct fv_vq *vq)
 	used = vq->last_used;
 	fv_vq_disable_notify(vq);
 	for (;;) {
+		/* Every pass counts, also one that found the ring empty. */
+		if (done++ == FV_WEIGHT) {
+			set_bit(FV_VQ_KICK, &vq->pending);
+			break;
+		}
 		head = fv_vq_pop(vq, &out, &in);
 		if (head < 0)
 			break;
@@ -287,10 +296,6 @@ void fv_ctl_handle(struct fv_vq *vq)
 		}
 		fv_stat_add(&vq->stats, FV_STAT_REQUESTS, 1);
 		handle_one(vq, head, out, in);
-		if (++done == FV_WEIGHT) {
-			set_bit(FV_VQ_KICK, &vq->pending);
-			break;
-		}
 	}
 	if (vq->last_used != used)
 		fv_vq_notify(vq);

@@ -300,6 +300,17 @@ static int fv_open(struct inode *inode, struct file *f)
 	mutex_init(&dev->mutex);
 	init_waitqueue_head(&dev->drain_wq);
 	atomic_set(&dev->tmf_inflight, 0);
+	dev->tmf_tokens = FV_TMF_BURST;
+	dev->tmf_stamp = jiffies;
+	/* Per device, so that a guest's lines cannot drown the others'. */
+	ratelimit_state_init(&dev->log_rs, 5 * HZ, 10);
+	dev->submit_wq = alloc_workqueue("fastvhost-submit", WQ_UNBOUND,
+					 FV_SUBMIT_ACTIVE);
+	if (!dev->submit_wq)
+		goto err_cpus;
+	dev->tmf_wq = alloc_ordered_workqueue("fastvhost-tmf", 0);
+	if (!dev->tmf_wq)
+		goto err_submit;
 	dev->place.node = NUMA_NO_NODE;
 	memset(dev->place.map, FV_CFG_NO_WORKER, sizeof(dev->place.map));
 	for (i = 0; i < FV_MAX_VQS; i++) {
@@ -313,6 +324,10 @@ static int fv_open(struct inode *inode, struct file *f)
 err_vqs:
 	while (i--)
 		fv_vq_free(dev->vqs[i]);
+	destroy_workqueue(dev->tmf_wq);
+err_submit:
+	destroy_workqueue(dev->submit_wq);
+err_cpus:
 	free_cpumask_var(dev->place.cpus);
 err_dev:
 	kfree(dev);
@@ -326,6 +341,8 @@ static void dev_free(struct kref *ref)
 
 	for (i = 0; i < FV_MAX_VQS; i++)
 		fv_vq_free(dev->vqs[i]);
+	destroy_workqueue(dev->tmf_wq);
+	destroy_workqueue(dev->submit_wq);
 	free_cpumask_var(dev->place.cpus);
 	kfree(dev);
 }
@@ -383,28 +400,12 @@ static struct miscdevice fv_misc = {
 	.mode	= 0600,
 };
 
-/* TMF completions and submissions for backstores that block. */
-struct workqueue_struct *fv_wq;
-
 int fv_dev_init(void)
 {
-	int ret;
-
-	fv_wq = alloc_workqueue("fastvhost", WQ_UNBOUND, 0);
-	if (!fv_wq)
-		return -ENOMEM;
-	ret = misc_register(&fv_misc);
-	if (ret)
-		goto err_wq;
-	return 0;
-
-err_wq:
-	destroy_workqueue(fv_wq);
-	return ret;
+	return misc_register(&fv_misc);
 }
 
 void fv_dev_exit(void)
 {
 	misc_deregister(&fv_misc);
-	destroy_workqueue(fv_wq);
 }

@@ -34,6 +34,7 @@
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/numa.h>
+#include <linux/ratelimit.h>
 #include <linux/sched/clock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -55,6 +56,9 @@ static_assert(FV_MAX_VQS == FV_CFG_MAX_VQS);
 #define FV_RESP_IOV	4		/* iovecs a response header may span */
 #define FV_WEIGHT	256		/* requests per queue per pass */
 #define FV_MAX_EVENTS	128		/* queued events before "missed" */
+#define FV_SUBMIT_ACTIVE 32		/* blocking submissions at once */
+#define FV_TMF_BURST	64		/* TMFs a guest may send at once */
+#define FV_TMF_RATE	16		/* and a second after that */
 
 #define FV_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
 			 BIT_ULL(VIRTIO_F_ANY_LAYOUT) | \
@@ -78,6 +82,7 @@ struct fv_cmd {
 	unsigned long flags;
 	u16 head;
 	u8 data_dir;			/* enum dma_data_direction */
+	u8 epoch;			/* dev->cmd_epoch when taken */
 	u64 start;			/* ns, taken off the ring */
 	u32 data_len;
 	unsigned int nents;
@@ -91,10 +96,14 @@ struct fv_cmd {
 
 struct fv_tmf {
 	struct se_cmd se_cmd;
-	struct fv_vq *vq;		/* the control queue; NULL: internal */
+	struct fv_vq *vq;		/* the control queue */
 	struct fv_tpg *tpg;
 	struct llist_node node;
 	struct work_struct work;
+	u64 lun;
+	u64 tag;
+	int type;			/* TMR_* */
+	unsigned int epoch;		/* of the commands it waits for */
 	u16 head;
 	u8 response;			/* VIRTIO_SCSI_S_* */
 	unsigned int resp_cnt;
@@ -149,13 +158,18 @@ struct fv_dev {
 	int pool_node;			/* where the command pools are */
 
 	atomic_t tmf_inflight;
-	wait_queue_head_t drain_wq;
+	wait_queue_head_t drain_wq;	/* drains and TMFs wait here */
+	unsigned int cmd_epoch;		/* bit 0: see ctl.c */
+	unsigned long tmf_stamp;	/* TMF rate limit, ctl queue's mutex */
+	unsigned int tmf_tokens;
+	struct workqueue_struct *submit_wq;	/* blocking submissions */
+	struct workqueue_struct *tmf_wq;	/* ordered: TMFs */
+	struct ratelimit_state log_rs;	/* guest-caused log lines */
 	u32 events_missed;		/* under the event queue's mutex */
 	struct fv_vq *vqs[FV_MAX_VQS];
 };
 
 /* dev.c */
-extern struct workqueue_struct *fv_wq;
 int fv_dev_init(void);
 void fv_dev_exit(void);
 void fv_dev_get(struct fv_dev *dev);

@@ -4,8 +4,9 @@
  *
  * The worker pops a request, pins the guest's data pages into the
  * command's scatterlist (zero copy) and submits it to LIO, directly or,
- * for backstores that block in submission, from an unbound workqueue on
- * the worker's node.  LIO's release_cmd pushes the command on vq->done;
+ * for backstores that block in submission, from the device's own
+ * submission workqueue on the worker's node (a bounded number at a time,
+ * so one guest cannot hold up another's).  LIO's release_cmd pushes the command on vq->done;
  * the worker then writes the response, unpins the pages and returns the
  * command to the queue's pool.  The pool is a stack touched only by the
  * worker, so it needs no lock.
@@ -165,8 +166,14 @@ static void put_pages(struct fv_cmd *cmd)
 
 static void put_cmd(struct fv_vq *vq, struct fv_cmd *cmd)
 {
+	struct fv_dev *dev = vq->dev;
+
 	put_pages(cmd);
 	vq->free[vq->nr_free++] = cmd - vq->cmds;
+	/* A TMF may wait for the last command of an epoch (ctl.c). */
+	WRITE_ONCE(vq->epoch_cmds[cmd->epoch], vq->epoch_cmds[cmd->epoch] - 1);
+	if (!vq->epoch_cmds[cmd->epoch] && atomic_read(&dev->tmf_inflight))
+		wake_up(&dev->drain_wq);
 	if (atomic_dec_and_test(&vq->inflight))
 		wake_up(&vq->dev->drain_wq);
 }
@@ -196,7 +203,8 @@ static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
 	if (nents <= FV_SG_INLINE) {
 		cmd->sgl = cmd->sg;
 	} else {
-		cmd->sgl = kvmalloc_array(nents, sizeof(*cmd->sgl), GFP_KERNEL);
+		cmd->sgl = kvmalloc_array(nents, sizeof(*cmd->sgl),
+					  GFP_KERNEL_ACCOUNT);
 		if (!cmd->sgl)
 			return -ENOMEM;
 	}
@@ -417,6 +425,8 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 		ret = 0;
 	}
 	atomic_inc(&vq->inflight);
+	cmd->epoch = READ_ONCE(vq->dev->cmd_epoch) & 1;
+	WRITE_ONCE(vq->epoch_cmds[cmd->epoch], vq->epoch_cmds[cmd->epoch] + 1);
 	if (ret) {
 		fv_vq_err(vq, "request %u: cannot map data: %d\n", head, ret);
 		put_cmd(vq, cmd);
@@ -443,7 +453,8 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 
 	if (submit_blocks(&cmd->se_cmd)) {
 		INIT_WORK(&cmd->submit, submit_work);
-		queue_work_node(READ_ONCE(vq->node), fv_wq, &cmd->submit);
+		queue_work_node(READ_ONCE(vq->node), vq->dev->submit_wq,
+				&cmd->submit);
 	} else {
 		fv_target_submit(&cmd->se_cmd);
 	}
@@ -466,6 +477,11 @@ void fv_io_handle(struct fv_vq *vq, bool poll)
 	used = vq->last_used;
 	fv_vq_disable_notify(vq);
 	for (;;) {
+		/* Every pass counts, also one that found the ring empty. */
+		if (done++ == FV_WEIGHT) {
+			set_bit(FV_VQ_KICK, &vq->pending);
+			break;
+		}
 		if (!vq->nr_free) {
 			/* fv_io_complete() kicks us when a command frees up. */
 			vq->pool_wait = true;
@@ -486,10 +502,6 @@ void fv_io_handle(struct fv_vq *vq, bool poll)
 		}
 		fv_stat_add(&vq->stats, FV_STAT_REQUESTS, 1);
 		handle_one(vq, head, out, in, fv_clock());
-		if (++done == FV_WEIGHT) {
-			set_bit(FV_VQ_KICK, &vq->pending);
-			break;
-		}
 	}
 	if (vq->last_used != used)
 		fv_vq_notify(vq);

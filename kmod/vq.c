@@ -547,7 +547,7 @@ int fv_vq_alloc(struct fv_dev *dev, unsigned int index, struct fv_vq **vqp)
 	atomic_set(&vq->inflight, 0);
 	fv_stats_init(&vq->stats);
 	vq->node = NUMA_NO_NODE;
-	ratelimit_state_init(&vq->rs, 5 * HZ, 10);
+	vq->rs = &dev->log_rs;
 	init_waitqueue_func_entry(&vq->kick.wait, kick_wake);
 	*vqp = vq;
 	return 0;

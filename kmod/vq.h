@@ -69,7 +69,8 @@ struct fv_vq {
 	struct eventfd_ctx *call;
 	struct eventfd_ctx *err;
 	struct iovec *iov;		/* FV_IOV_MAX, for the request in hand */
-	struct ratelimit_state rs;
+	struct ratelimit_state *rs;	/* the device's */
+	unsigned int epoch_cmds[2];	/* commands in flight by epoch */
 
 	/* Worker hand-off, any context. */
 	struct fv_worker __rcu *worker;
@@ -139,7 +140,7 @@ void fv_vq_fail(struct fv_vq *vq, const char *what);
 	do {								\
 		struct fv_vq *__vq = (vq);				\
 									\
-		if (__ratelimit(&__vq->rs))				\
+		if (__ratelimit(__vq->rs))				\
 			pr_err("vq %u: " fmt, __vq->index, ##__VA_ARGS__); \
 	} while (0)
 

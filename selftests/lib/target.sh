@@ -59,16 +59,26 @@ tgt_file() {
 
 # tgt_slow NAME MS: iblock backstore on a null_blk disk (no data kept)
 # whose every request takes MS milliseconds: commands stay in flight long
-# enough to be aborted.  Loads null_blk; tgt_slow_del unloads it.
+# enough to be aborted.  Loads null_blk with two such disks (the second is
+# for tgt_slow_file); tgt_slow_del unloads it.
 tgt_slow() {
 	[ $# -eq 2 ] || tgt__err "usage: tgt_slow NAME MS" || return
 	[ ! -e /sys/module/null_blk ] || tgt__err "null_blk is loaded already" || return
-	modprobe null_blk nr_devices=1 queue_mode=2 irqmode=2 gb=1 bs=512 \
+	modprobe null_blk nr_devices=2 queue_mode=2 irqmode=2 gb=1 bs=512 \
 		"completion_nsec=$(($2 * 1000000))" 2>/dev/null ||
 		tgt__err "modprobe null_blk failed" || return
 	udevadm settle 2>/dev/null
 	[ -b /dev/nullb0 ] || tgt__err "no /dev/nullb0" || return
 	tgt__bs_common "$TGT_CFS/core/iblock_0/$1" "$1" "udev_path=/dev/nullb0"
+}
+
+# tgt_slow_file NAME: fileio backstore on the second slow null_blk disk
+# (after tgt_slow).  fileio blocks in submission, so fastvhost submits it
+# from a workqueue: commands can wait there before LIO knows them.
+tgt_slow_file() {
+	[ $# -eq 1 ] || tgt__err "usage: tgt_slow_file NAME" || return
+	[ -b /dev/nullb1 ] || tgt__err "no /dev/nullb1 (tgt_slow first)" || return
+	tgt__bs_common "$TGT_CFS/core/fileio_1/$1" "$1" "fd_dev_name=/dev/nullb1"
 }
 
 tgt_slow_del() {
@@ -138,7 +148,9 @@ tgt_del() {
 
 # tgt_up FABRIC [WWN]: LUN 0 = rd_mcp 64 MiB, LUN 1 = fileio 64 MiB on
 # $TGT_DIR (default /tmp). Exports FV_DEV FV_WWN FV_TPGT FV_LUNS, and for
-# fastvhost FV_SLOW_LUN (LUN 7, null_blk, 250 ms a request; not in FV_LUNS).
+# fastvhost FV_SLOW_LUN (LUN 7, null_blk, 250 ms a request; not in FV_LUNS),
+# FV_SLOW_FILE_LUN (LUN 6, fileio on such a disk) and FV_WWN2 (a second
+# target, LUN 0 fileio, for tests with two devices).
 tgt_up() {
 	local fabric=${1:-vhost} wwn=${2:-} rd fio
 	case "$fabric" in
@@ -160,7 +172,17 @@ tgt_up() {
 	if [ "$fabric" = fastvhost ]; then
 		TGT_UP_SLOW=$(tgt_slow "fv_${fabric}_slow" 250) &&
 		tgt_lun "$fabric" "$wwn" 1 7 "$TGT_UP_SLOW" || return
-		export FV_SLOW_LUN=7
+		TGT_UP_SLOW_FILE=$(tgt_slow_file "fv_${fabric}_slowfile") &&
+		tgt_lun "$fabric" "$wwn" 1 6 "$TGT_UP_SLOW_FILE" || return
+		TGT_UP_WWN2=${wwn%?}2
+		[ "$TGT_UP_WWN2" != "$wwn" ] || TGT_UP_WWN2=${wwn%?}3
+		fio=$(tgt_file "fv_${fabric}_file2" \
+			"${TGT_DIR:-/tmp}/fv_${fabric}_file2.img" $((16 << 20))) || return
+		TGT_UP_BS="$TGT_UP_BS $fio"
+		tgt_tpg "$fabric" "$TGT_UP_WWN2" 1 &&
+		tgt_lun "$fabric" "$TGT_UP_WWN2" 1 0 "$fio" &&
+		tgt_nexus "$fabric" "$TGT_UP_WWN2" 1 || return
+		export FV_SLOW_LUN=7 FV_SLOW_FILE_LUN=6 FV_WWN2=$TGT_UP_WWN2
 	fi
 	tgt_nexus "$fabric" "$wwn" 1 || return
 	export FV_DEV FV_WWN=$wwn FV_TPGT=1 FV_LUNS=0,1
@@ -171,13 +193,21 @@ tgt_down() {
 	local bs rc=0
 	[ -n "${TGT_UP_WWN:-}" ] || return 0
 	tgt_del "$TGT_UP_FABRIC" "$TGT_UP_WWN" || rc=1
+	if [ -n "${TGT_UP_WWN2:-}" ]; then
+		tgt_del "$TGT_UP_FABRIC" "$TGT_UP_WWN2" || rc=1
+	fi
 	for bs in $TGT_UP_BS; do
 		tgt_bs_del "$bs" || rc=1
 	done
+	if [ -n "${TGT_UP_SLOW_FILE:-}" ]; then
+		tgt_bs_del "$TGT_UP_SLOW_FILE" || rc=1
+	fi
 	if [ -n "${TGT_UP_SLOW:-}" ]; then
 		tgt_slow_del "$TGT_UP_SLOW" || rc=1
 	fi
-	rm -f "${TGT_DIR:-/tmp}/fv_${TGT_UP_FABRIC}_file.img"
-	unset TGT_UP_WWN TGT_UP_FABRIC TGT_UP_BS TGT_UP_SLOW FV_SLOW_LUN
+	rm -f "${TGT_DIR:-/tmp}/fv_${TGT_UP_FABRIC}_file.img" \
+		"${TGT_DIR:-/tmp}/fv_${TGT_UP_FABRIC}_file2.img"
+	unset TGT_UP_WWN TGT_UP_WWN2 TGT_UP_FABRIC TGT_UP_BS TGT_UP_SLOW \
+		TGT_UP_SLOW_FILE FV_SLOW_LUN FV_SLOW_FILE_LUN FV_WWN2
 	return $rc
 }
