@@ -24,6 +24,14 @@
  * under fv_fabric_mutex, drops the mutex and then takes dev->mutex; the
  * swap itself happens under fv_fabric_mutex again.  The last reference,
  * the open file's or netlink's, frees the device.
+ *
+ * Queues served: from SET_ENDPOINT to CLEAR_ENDPOINT the workers serve
+ * exactly the queues set up at SET_ENDPOINT, the only ones given command
+ * pools and vq->iov (fv_workers_start()).  While the endpoint is set,
+ * VHOST_SET_VRING_NUM, _BASE and _ADDR get -EBUSY on every queue, so that
+ * set cannot change: a relayout places the same queues again, and no
+ * queue is ever enabled late (such a queue would need its pools and its
+ * last_used read from the ring, as SET_ENDPOINT does).
  */
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H

@@ -187,6 +187,18 @@ void fv_workers_flush(struct fv_dev *dev)
 		fv_worker_flush(dev->workers[i]);
 }
 
+/*
+ * Whether the workers serve @vq: it was set up at SET_ENDPOINT, and
+ * fv_workers_start() gave it its buffers (vq->iov, the command pool).  No
+ * other queue is served until the endpoint is set again: the ring ioctls
+ * refuse to set one up while the endpoint is set (vq.c), and a relayout
+ * places only these.  Read under dev->mutex.
+ */
+static bool served(const struct fv_vq *vq)
+{
+	return vq->iov;
+}
+
 /* Which worker serves queue @idx: the placement map or the default. */
 static unsigned int worker_of(struct fv_dev *dev, unsigned int idx,
 			      unsigned int nr)
@@ -198,13 +210,13 @@ static unsigned int worker_of(struct fv_dev *dev, unsigned int idx,
 	return (idx - FV_NR_FIXED_VQS) % nr;
 }
 
-/* How many workers dev->place asks for. */
+/* How many workers dev->place asks for, for the queues served. */
 static unsigned int nr_wanted(struct fv_dev *dev)
 {
 	unsigned int i, nr, nio = 0;
 
 	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++)
-		if (dev->vqs[i]->num)
+		if (served(dev->vqs[i]))
 			nio++;
 	nr = dev->place.nr_workers ? dev->place.nr_workers : max(nio, 1U);
 	return min_t(unsigned int, nr, FV_MAX_VQS);
@@ -262,7 +274,7 @@ err_task:
 }
 
 /*
- * @nr workers for the queues that are set up, as dev->place maps them,
+ * @nr workers for the queues served, as dev->place maps them,
  * their threads running in the cgroups of @cg (the owner, or a worker
  * already in the VM's cgroups).  They serve no queue until the queues'
  * worker pointers are published.
@@ -297,7 +309,7 @@ static struct fv_worker **build_workers(struct fv_dev *dev, unsigned int nr,
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_worker *w = ws[worker_of(dev, i, nr)];
 
-		if (dev->vqs[i]->num)
+		if (served(dev->vqs[i]))
 			w->vqs[w->nvqs++] = dev->vqs[i];
 	}
 	for (i = 0; i < nr; i++) {
@@ -318,7 +330,7 @@ static void publish(struct fv_dev *dev)
 	unsigned int i, nr = dev->nr_workers;
 
 	for (i = 0; i < FV_MAX_VQS; i++)
-		if (dev->vqs[i]->num)
+		if (served(dev->vqs[i]))
 			rcu_assign_pointer(dev->vqs[i]->worker,
 					   dev->workers[worker_of(dev, i, nr)]);
 }
@@ -341,8 +353,8 @@ static void unpublish(struct fv_dev *dev)
  */
 int fv_workers_start(struct fv_dev *dev)
 {
-	unsigned int i, nr = nr_wanted(dev);
 	struct fv_worker **ws;
+	unsigned int i, nr;
 	int ret;
 
 	lockdep_assert_held(&dev->mutex);
@@ -361,6 +373,7 @@ int fv_workers_start(struct fv_dev *dev)
 	}
 	dev->pool_node = dev->place.node;
 
+	nr = nr_wanted(dev);
 	ws = build_workers(dev, nr, current);
 	if (IS_ERR(ws)) {
 		ret = PTR_ERR(ws);
@@ -383,7 +396,7 @@ static void enable_queues(struct fv_dev *dev)
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
 
-		if (!vq->num)
+		if (!served(vq))
 			continue;
 		mutex_lock(&vq->mutex);
 		vq->signalled_valid = false;
@@ -406,7 +419,7 @@ int fv_workers_enable(struct fv_dev *dev)
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
 
-		if (!vq->num)
+		if (!served(vq))
 			continue;
 		mutex_lock(&vq->mutex);
 		if (get_user(used, &vq->used->idx)) {
@@ -495,7 +508,7 @@ static bool layout_changed(struct fv_dev *dev, unsigned int nr)
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_worker *w;
 
-		if (!dev->vqs[i]->num)
+		if (!served(dev->vqs[i]))
 			continue;
 		w = rcu_dereference_protected(dev->vqs[i]->worker,
 					      lockdep_is_held(&dev->mutex));
@@ -514,7 +527,7 @@ static void move_pools(struct fv_dev *dev, int node)
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
 
-		if (!vq->num)
+		if (!served(vq))
 			continue;
 		/* Drained and disabled: a worker that looks finds nothing. */
 		mutex_lock(&vq->mutex);
@@ -533,8 +546,9 @@ static void move_pools(struct fv_dev *dev, int node)
  * A running device takes the worker count, queue map and node of
  * dev->place (just loaded): the queues pause while the commands in
  * flight complete, new workers take over and the queues resume where
- * they were, with nothing lost and the statistics kept.  On failure the
- * old workers resume.
+ * they were, with nothing lost and the statistics kept.  Only the queues
+ * served since SET_ENDPOINT are placed.  On failure the old workers
+ * resume.
  */
 int fv_workers_restart(struct fv_dev *dev)
 {

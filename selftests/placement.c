@@ -506,4 +506,83 @@ TEST_F(pl, notify_only)
 	EXPECT_GE(qs[2].kicks, 1);
 }
 
+/* A TMF on the control queue; its response, or -1 when none came. */
+static int pl_tmf(struct vg_dev *d, uint16_t lun, int timeout_ms)
+{
+	uint8_t resp = 0xff;
+
+	if (vg_tmf(d, VIRTIO_SCSI_T_TMF_ABORT_TASK, lun, 0x7e1a7000ULL, &resp,
+		   timeout_ms))
+		return -1;
+	return resp;
+}
+
+/*
+ * The control queue set up only after SET_ENDPOINT, then a relayout and a
+ * TMF: the late setup is refused, or the queue is served from then on.
+ * Never a request popped into a queue the workers have no buffers for.
+ */
+TEST_F_TIMEOUT(pl, late_queue_setup, 120)
+{
+	struct vg_vq *ctl;
+	struct vg_opts o;
+	struct vg_dev *d;
+	unsigned int i;
+	int rc, resp;
+
+	vg_opts_default(&o);
+	o.path = self->env.dev;
+	o.nr_io_queues = 2;
+	o.arena_size = 16 << 20;
+	ASSERT_EQ(0, vg_open(&d, &o));
+	self->d = d;
+	for (i = 0; i < d->nvqs; i++) {
+		ASSERT_EQ(0, vg_vring_kick(d, i, d->vq[i].kick_fd));
+		ASSERT_EQ(0, vg_vring_call(d, i, d->vq[i].call_fd));
+	}
+	ASSERT_EQ(0, vg_set_features(d, d->features));
+	ASSERT_EQ(0, vg_set_mem_table(d));
+	/* The request queues only. */
+	for (i = VG_VQ_REQ0; i < d->nvqs; i++) {
+		struct vg_vq *q = &d->vq[i];
+
+		ASSERT_EQ(0, vg_vring_num(d, i, q->num));
+		ASSERT_EQ(0, vg_vring_base(d, i, 0));
+		ASSERT_EQ(0, vg_vring_addr(d, i, q->desc, q->avail, q->used));
+		q->event_idx = vg_has(d, VIRTIO_RING_F_EVENT_IDX);
+		q->configured = true;
+	}
+	ASSERT_EQ(0, vg_set_endpoint(d, self->env.wwn, self->env.tpgt));
+
+	ctl = &d->vq[VG_VQ_CTRL];
+	d->quiet = true;
+	rc = vg_vring_num(d, VG_VQ_CTRL, ctl->num);
+	if (!rc)
+		rc = vg_vring_base(d, VG_VQ_CTRL, 0);
+	if (!rc)
+		rc = vg_vring_addr(d, VG_VQ_CTRL, ctl->desc, ctl->avail, ctl->used);
+	d->quiet = false;
+	TH_LOG("control queue set up after SET_ENDPOINT: %s",
+	       rc ? strerror(-rc) : "accepted");
+	ctl->event_idx = vg_has(d, VIRTIO_RING_F_EVENT_IDX);
+	ctl->configured = !rc;
+
+	/* One worker instead of one per request queue: a relayout. */
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--workers 1"));
+	if (rc) {
+		/* Refused: the queue stays unserved; a TMF gets no answer. */
+		EXPECT_EQ(-EBUSY, rc);
+		EXPECT_EQ(-1, pl_tmf(d, self->env.luns[0], 500));
+	} else {
+		resp = pl_tmf(d, self->env.luns[0], VG_TIMEOUT_MS);
+		EXPECT_NE(-1, resp) TH_LOG("the TMF got no response");
+	}
+	ASSERT_EQ(0, vg_read_capacity(vg_ioq(d, 0), self->env.luns[0], &(uint64_t){ 0 },
+				      &self->bs));
+	self->buf = vg_alloc(d, 64 * 1024, 4096);
+	ASSERT_NE(NULL, self->buf);
+	EXPECT_EQ(0, pl_io(self, 0, true, 2, 8));
+	EXPECT_EQ(0, pl_io(self, 1, false, 2, 8));
+}
+
 TEST_HARNESS_MAIN
