@@ -506,6 +506,23 @@ TEST_F(pl, notify_only)
 	EXPECT_GE(qs[2].kicks, 1);
 }
 
+/* Set the module parameter @name of fastvhost; -1 when it is not there. */
+static int set_param(const char *name, unsigned int v)
+{
+	char path[128];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "/sys/module/fastvhost/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	rc = fprintf(f, "%u\n", v) > 0 ? 0 : -1;
+	if (fclose(f))
+		rc = -1;
+	return rc;
+}
+
 /* A TMF on the control queue; its response, or -1 when none came. */
 static int pl_tmf(struct vg_dev *d, uint16_t lun, int timeout_ms)
 {
@@ -582,6 +599,76 @@ TEST_F_TIMEOUT(pl, late_queue_setup, 120)
 	self->buf = vg_alloc(d, 64 * 1024, 4096);
 	ASSERT_NE(NULL, self->buf);
 	EXPECT_EQ(0, pl_io(self, 0, true, 2, 8));
+	EXPECT_EQ(0, pl_io(self, 1, false, 2, 8));
+}
+
+/* Which worker serves each queue, by queue index (-1: none); how many. */
+static int worker_map(const char *wwn, long *w)
+{
+	struct pl_q qs[PL_MAXQ];
+	int n = nl_stats(wwn, qs);
+
+	for (int i = 0; i < PL_MAXQ; i++)
+		w[i] = -1;
+	for (int i = 0; i < n; i++)
+		if (qs[i].index >= 0 && qs[i].index < PL_MAXQ)
+			w[qs[i].index] = qs[i].worker;
+	return n;
+}
+
+/*
+ * A relayout that fails at each of its steps in turn (an injected
+ * allocation failure) leaves the old workers serving the queues as before:
+ * every queue answers, the statistics show the old map, close does not
+ * hang.  Then the same relayout succeeds.
+ */
+TEST_F_TIMEOUT(pl, failed_relayout, 300)
+{
+	long before[PL_MAXQ], after[PL_MAXQ];
+	unsigned int step;
+	int n;
+
+	if (set_param("fail_relayout", 0))
+		SKIP(return, "no fail_relayout parameter");
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--poll-ns 0 --map default"));
+	ASSERT_EQ(0, pl_open(_metadata, self, 2));
+	n = worker_map(self->env.wwn, before);
+	ASSERT_EQ(4, n);
+	ASSERT_NE(before[2], before[3]);
+
+	for (step = 1; step < 32; step++) {
+		ASSERT_EQ(0, set_param("fail_relayout", step));
+		/* Swap the request queues' workers. */
+		if (!fvctl("set --wwn %s --map 2=%ld,3=%ld 2>/dev/null",
+			   self->env.wwn, before[3], before[2]))
+			break;
+		TH_LOG("relayout failing at step %u", step);
+		ASSERT_EQ(4, worker_map(self->env.wwn, after));
+		for (int i = 0; i < 4; i++) {
+			EXPECT_EQ(before[i], after[i])
+				TH_LOG("step %u: queue %d on worker %ld, was %ld",
+				       step, i, after[i], before[i]);
+		}
+		EXPECT_EQ(0, pl_io(self, 0, true, 2, 8)) TH_LOG("step %u: queue 2", step);
+		EXPECT_EQ(0, pl_io(self, 1, false, 2, 8)) TH_LOG("step %u: queue 3", step);
+		EXPECT_NE(-1, pl_tmf(self->d, self->env.luns[0], VG_TIMEOUT_MS))
+			TH_LOG("step %u: control queue", step);
+		if (_metadata->exit_code)
+			break;
+	}
+	ASSERT_EQ(0, set_param("fail_relayout", 0));
+	EXPECT_GT(step, 1);
+	EXPECT_LT(step, 32);
+	ASSERT_EQ(4, worker_map(self->env.wwn, after));
+	EXPECT_EQ(before[3], after[2]);
+	EXPECT_EQ(before[2], after[3]);
+	EXPECT_EQ(0, pl_io(self, 0, false, 2, 8));
+	EXPECT_EQ(0, pl_io(self, 1, true, 2, 8));
+	/* Closed with commands completed through the workers: no hang. */
+	vg_close(self->d);
+	self->d = NULL;
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--map default"));
+	ASSERT_EQ(0, pl_open(_metadata, self, 2));
 	EXPECT_EQ(0, pl_io(self, 1, false, 2, 8));
 }
 
