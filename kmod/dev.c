@@ -312,7 +312,8 @@ static int fv_open(struct inode *inode, struct file *f)
 	if (!dev->tmf_wq)
 		goto err_submit;
 	dev->place.node = NUMA_NO_NODE;
-	memset(dev->place.map, FV_CFG_NO_WORKER, sizeof(dev->place.map));
+	memset(dev->place.layout.map, FV_CFG_NO_WORKER,
+	       sizeof(dev->place.layout.map));
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		ret = fv_vq_alloc(dev, i, &dev->vqs[i]);
 		if (ret)
@@ -360,15 +361,20 @@ void fv_dev_put(struct fv_dev *dev)
 /* Netlink changed the workers, queue map or node of a running device. */
 int fv_dev_relayout(struct fv_dev *dev)
 {
+	struct fv_layout *l;
 	int ret = 0;
 
+	l = kmalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return -ENOMEM;
 	mutex_lock(&dev->mutex);
 	if (dev->running) {
-		ret = fv_place_load(dev, dev->wwpn);
+		ret = fv_place_layout(dev, l);
 		if (!ret)
-			ret = fv_workers_restart(dev);
+			ret = fv_workers_restart(dev, l);
 	}
 	mutex_unlock(&dev->mutex);
+	kfree(l);
 	return ret;
 }
 

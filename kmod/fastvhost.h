@@ -24,6 +24,23 @@
  * under fv_fabric_mutex, drops the mutex and then takes dev->mutex; the
  * swap itself happens under fv_fabric_mutex again.  The last reference,
  * the open file's or netlink's, frees the device.
+ *
+ * Queues served: from SET_ENDPOINT to CLEAR_ENDPOINT the workers serve
+ * exactly the queues set up at SET_ENDPOINT, the only ones given command
+ * pools and vq->iov (fv_workers_start()).  While the endpoint is set,
+ * VHOST_SET_VRING_NUM, _BASE and _ADDR get -EBUSY on every queue, so that
+ * set cannot change: a relayout places the same queues again, and no
+ * queue is ever enabled late (such a queue would need its pools and its
+ * last_used read from the ring, as SET_ENDPOINT does).
+ *
+ * Relayout: dev->place.layout (the worker count and queue map) describes
+ * the running workers and their queue lists at all times; node, CPUs and
+ * polling change live (fv_place_apply()).  fv_workers_restart() builds
+ * the new workers from a layout of its own and installs workers, layout
+ * and queue pointers together under fv_fabric_mutex; the pools move to a
+ * new node only after that.  A failure before the swap changes nothing:
+ * the old workers, their lists, the layout and the pools are whole, and
+ * the queues are published to the old workers again.
  */
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H
@@ -115,13 +132,19 @@ struct fv_tmf {
  * Where the workers run and how they poll, from the target's settings
  * (struct fv_target_cfg) at SET_ENDPOINT; see place.c.  node and cpus
  * change live under fv_fabric_mutex, the poll fields are read by the
- * workers with READ_ONCE().
+ * workers with READ_ONCE().  layout, how many workers and which serves
+ * each queue, always describes the running workers: a relayout builds
+ * new ones from a layout of its own and installs it only with them.
  */
+struct fv_layout {
+	unsigned int nr_workers;	/* 0: one per request queue */
+	u8 map[FV_MAX_VQS];		/* vq -> worker, or FV_CFG_NO_WORKER */
+};
+
 struct fv_placement {
 	int node;			/* NUMA_NO_NODE: anywhere */
 	cpumask_var_t cpus;		/* effective CPUs of the workers */
-	unsigned int nr_workers;	/* 0: one per request queue */
-	u8 map[FV_MAX_VQS];		/* vq -> worker, or FV_CFG_NO_WORKER */
+	struct fv_layout layout;	/* of the running workers */
 	u32 poll_max_ns;		/* 0: notifications only */
 	u32 poll_grow;			/* 0: 2 */
 	u32 poll_shrink;		/* 0: drop to 0 at once */
@@ -178,6 +201,7 @@ int fv_dev_relayout(struct fv_dev *dev);
 
 /* place.c */
 int fv_place_load(struct fv_dev *dev, const char *wwpn);
+int fv_place_layout(struct fv_dev *dev, struct fv_layout *l);
 void fv_place_refresh(struct fv_dev *dev);
 int fv_place_apply(struct fv_dev *dev, const struct fv_target_cfg *cfg,
 		   int node, struct netlink_ext_ack *extack);
@@ -194,7 +218,7 @@ int fv_workers_start(struct fv_dev *dev);
 int fv_workers_enable(struct fv_dev *dev);
 void fv_workers_drain(struct fv_dev *dev);
 void fv_workers_stop(struct fv_dev *dev);
-int fv_workers_restart(struct fv_dev *dev);
+int fv_workers_restart(struct fv_dev *dev, const struct fv_layout *l);
 bool fv_worker_has_work(struct fv_worker *w);
 void fv_worker_flush(struct fv_worker *w);
 void fv_workers_flush(struct fv_dev *dev);

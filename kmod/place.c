@@ -15,7 +15,10 @@
  *    target's owner, worker.c);
  *  - then, with the mutex dropped and a reference on the device, a new
  *    worker count, queue map or node rebuilds the workers (and moves the
- *    command pools to the node) under dev->mutex: fv_workers_restart().
+ *    command pools to the node) under dev->mutex: fv_workers_restart(),
+ *    with the count and map fv_place_layout() reads.  dev->place.layout
+ *    changes only when new workers take over; on failure the old workers
+ *    and their layout stay as they were.
  *
  * dev->place is written under fv_fabric_mutex.
  */
@@ -85,14 +88,37 @@ int fv_place_load(struct fv_dev *dev, const char *wwpn)
 	if (p->node != NUMA_NO_NODE && !node_online(p->node))
 		p->node = NUMA_NO_NODE;
 	place_cpus(p->cpus, cfg->cpus, p->node);
-	p->nr_workers = cfg_workers(cfg);
-	static_assert(sizeof(p->map) == sizeof(cfg->map));
-	memcpy(p->map, cfg->map, sizeof(p->map));
+	p->layout.nr_workers = cfg_workers(cfg);
+	static_assert(sizeof(p->layout.map) == sizeof(cfg->map));
+	memcpy(p->layout.map, cfg->map, sizeof(p->layout.map));
 	place_poll(p, cfg);
 	mutex_unlock(&fv_fabric_mutex);
 out:
 	kfree(nc);
 	kfree(cfg);
+	return ret;
+}
+
+/*
+ * The worker count and queue map target @dev->wwpn asks for, into @l for
+ * fv_workers_restart(); dev->place keeps describing the running workers
+ * until new ones replace them.  dev->mutex held, the device running.
+ */
+int fv_place_layout(struct fv_dev *dev, struct fv_layout *l)
+{
+	struct fv_tport *tport;
+	int ret = 0;
+
+	lockdep_assert_held(&dev->mutex);
+	mutex_lock(&fv_fabric_mutex);
+	tport = fv_tport_find(dev->wwpn);
+	if (tport) {
+		l->nr_workers = cfg_workers(&tport->cfg);
+		memcpy(l->map, tport->cfg.map, sizeof(l->map));
+	} else {
+		ret = -ENOENT;
+	}
+	mutex_unlock(&fv_fabric_mutex);
 	return ret;
 }
 

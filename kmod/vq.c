@@ -439,8 +439,9 @@ long fv_vq_ioctl(struct fv_dev *dev, unsigned int ioctl, void __user *argp)
 	struct vhost_vring_state s;
 	struct vhost_vring_file f;
 	struct fv_vq *vq;
-	u32 idx;
 	long ret = 0;
+	bool busy;
+	u32 idx;
 
 	lockdep_assert_held(&dev->mutex);
 
@@ -450,11 +451,18 @@ long fv_vq_ioctl(struct fv_dev *dev, unsigned int ioctl, void __user *argp)
 		return -ENOBUFS;
 	idx = array_index_nospec(idx, FV_MAX_VQS);
 	vq = dev->vqs[idx];
+	/*
+	 * While the endpoint is set no ring changes: not those of the queues
+	 * served, and no other queue is set up (the workers have no buffers
+	 * for it, see served() in worker.c).
+	 */
+	busy = dev->running;
 
 	mutex_lock(&vq->mutex);
+	busy |= vq->enabled;
 	switch (ioctl) {
 	case VHOST_SET_VRING_NUM:
-		if (vq->enabled) {
+		if (busy) {
 			ret = -EBUSY;
 		} else if (copy_from_user(&s, argp, sizeof(s))) {
 			ret = -EFAULT;
@@ -467,7 +475,7 @@ long fv_vq_ioctl(struct fv_dev *dev, unsigned int ioctl, void __user *argp)
 		}
 		break;
 	case VHOST_SET_VRING_BASE:
-		if (vq->enabled) {
+		if (busy) {
 			ret = -EBUSY;
 		} else if (copy_from_user(&s, argp, sizeof(s))) {
 			ret = -EFAULT;
@@ -486,7 +494,7 @@ long fv_vq_ioctl(struct fv_dev *dev, unsigned int ioctl, void __user *argp)
 			ret = -EFAULT;
 		break;
 	case VHOST_SET_VRING_ADDR:
-		ret = vq->enabled ? -EBUSY : set_addr(vq, argp);
+		ret = busy ? -EBUSY : set_addr(vq, argp);
 		break;
 	case VHOST_SET_VRING_KICK:
 	case VHOST_SET_VRING_CALL:

@@ -14,6 +14,7 @@
  */
 #include <linux/cgroup.h>
 #include <linux/kthread.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -187,26 +188,62 @@ void fv_workers_flush(struct fv_dev *dev)
 		fv_worker_flush(dev->workers[i]);
 }
 
-/* Which worker serves queue @idx: the placement map or the default. */
-static unsigned int worker_of(struct fv_dev *dev, unsigned int idx,
+/*
+ * For tests only (selftests/placement.c): step N (an allocation or a
+ * thread start) of the next worker relayouts fails as if memory ran out;
+ * each step counts one down.  0: never.
+ */
+static unsigned int fail_relayout;
+module_param(fail_relayout, uint, 0600);
+MODULE_PARM_DESC(fail_relayout,
+		 "For tests only: fail step N of the next worker relayout (0: off)");
+
+static bool relayout_fails(bool relayout)
+{
+	unsigned int n;
+
+	if (!relayout)
+		return false;
+	do {
+		n = READ_ONCE(fail_relayout);
+		if (!n)
+			return false;
+	} while (cmpxchg(&fail_relayout, n, n - 1) != n);
+	return n == 1;
+}
+
+/*
+ * Whether the workers serve @vq: it was set up at SET_ENDPOINT, and
+ * fv_workers_start() gave it its buffers (vq->iov, the command pool).  No
+ * other queue is served until the endpoint is set again: the ring ioctls
+ * refuse to set one up while the endpoint is set (vq.c), and a relayout
+ * places only these.  Read under dev->mutex.
+ */
+static bool served(const struct fv_vq *vq)
+{
+	return vq->iov;
+}
+
+/* Which worker of @nr serves queue @idx: the map of @l or the default. */
+static unsigned int worker_of(const struct fv_layout *l, unsigned int idx,
 			      unsigned int nr)
 {
-	if (dev->place.map[idx] != FV_CFG_NO_WORKER)
-		return dev->place.map[idx] % nr;
+	if (l->map[idx] != FV_CFG_NO_WORKER)
+		return l->map[idx] % nr;
 	if (idx < FV_NR_FIXED_VQS)
 		return 0;
 	return (idx - FV_NR_FIXED_VQS) % nr;
 }
 
-/* How many workers dev->place asks for. */
-static unsigned int nr_wanted(struct fv_dev *dev)
+/* How many workers @l asks for, for the queues served. */
+static unsigned int nr_wanted(struct fv_dev *dev, const struct fv_layout *l)
 {
 	unsigned int i, nr, nio = 0;
 
 	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++)
-		if (dev->vqs[i]->num)
+		if (served(dev->vqs[i]))
 			nio++;
-	nr = dev->place.nr_workers ? dev->place.nr_workers : max(nio, 1U);
+	nr = l->nr_workers ? l->nr_workers : max(nio, 1U);
 	return min_t(unsigned int, nr, FV_MAX_VQS);
 }
 
@@ -262,25 +299,31 @@ err_task:
 }
 
 /*
- * @nr workers for the queues that are set up, as dev->place maps them,
- * their threads running in the cgroups of @cg (the owner, or a worker
- * already in the VM's cgroups).  They serve no queue until the queues'
- * worker pointers are published.
+ * @nr workers for the queues served, as @l maps them, their threads
+ * running in the cgroups of @cg (the owner, or a worker already in the
+ * VM's cgroups).  They serve no queue until the queues' worker pointers
+ * are published.
  */
-static struct fv_worker **build_workers(struct fv_dev *dev, unsigned int nr,
-					struct task_struct *cg)
+static struct fv_worker **build_workers(struct fv_dev *dev,
+					const struct fv_layout *l,
+					unsigned int nr,
+					struct task_struct *cg, bool relayout)
 {
 	int node = dev->place.node;
 	struct fv_worker **ws;
 	unsigned int i;
 	int ret = -ENOMEM;
 
+	if (relayout_fails(relayout))
+		return ERR_PTR(-ENOMEM);
 	ws = kcalloc(nr, sizeof(*ws), GFP_KERNEL);
 	if (!ws)
 		return ERR_PTR(-ENOMEM);
 	for (i = 0; i < nr; i++) {
 		struct fv_worker *w;
 
+		if (relayout_fails(relayout))
+			goto err;
 		w = kzalloc_node(sizeof(*w), GFP_KERNEL, node);
 		if (!w)
 			goto err;
@@ -290,18 +333,20 @@ static struct fv_worker **build_workers(struct fv_dev *dev, unsigned int nr,
 		w->node = node;
 		atomic_long_set(&w->flush_req, 0);
 		init_waitqueue_head(&w->flush_wq);
+		if (relayout_fails(relayout))
+			goto err;
 		w->vqs = kcalloc(FV_MAX_VQS, sizeof(*w->vqs), GFP_KERNEL);
 		if (!w->vqs)
 			goto err;
 	}
 	for (i = 0; i < FV_MAX_VQS; i++) {
-		struct fv_worker *w = ws[worker_of(dev, i, nr)];
+		struct fv_worker *w = ws[worker_of(l, i, nr)];
 
-		if (dev->vqs[i]->num)
+		if (served(dev->vqs[i]))
 			w->vqs[w->nvqs++] = dev->vqs[i];
 	}
 	for (i = 0; i < nr; i++) {
-		ret = spawn(dev, ws[i], cg);
+		ret = relayout_fails(relayout) ? -ENOMEM : spawn(dev, ws[i], cg);
 		if (ret)
 			goto err;
 	}
@@ -312,15 +357,20 @@ err:
 	return ERR_PTR(ret);
 }
 
-/* Kicks and completions may wake the workers from here on. */
+/*
+ * Kicks and completions may wake the workers from here on: each queue
+ * served points at the worker dev->place.layout gave it, whose list holds
+ * it (build_workers() with the same layout and count).
+ */
 static void publish(struct fv_dev *dev)
 {
+	const struct fv_layout *l = &dev->place.layout;
 	unsigned int i, nr = dev->nr_workers;
 
 	for (i = 0; i < FV_MAX_VQS; i++)
-		if (dev->vqs[i]->num)
+		if (served(dev->vqs[i]))
 			rcu_assign_pointer(dev->vqs[i]->worker,
-					   dev->workers[worker_of(dev, i, nr)]);
+					   dev->workers[worker_of(l, i, nr)]);
 }
 
 static void unpublish(struct fv_dev *dev)
@@ -341,8 +391,8 @@ static void unpublish(struct fv_dev *dev)
  */
 int fv_workers_start(struct fv_dev *dev)
 {
-	unsigned int i, nr = nr_wanted(dev);
 	struct fv_worker **ws;
+	unsigned int i, nr;
 	int ret;
 
 	lockdep_assert_held(&dev->mutex);
@@ -361,7 +411,8 @@ int fv_workers_start(struct fv_dev *dev)
 	}
 	dev->pool_node = dev->place.node;
 
-	ws = build_workers(dev, nr, current);
+	nr = nr_wanted(dev, &dev->place.layout);
+	ws = build_workers(dev, &dev->place.layout, nr, current, false);
 	if (IS_ERR(ws)) {
 		ret = PTR_ERR(ws);
 		goto err;
@@ -383,7 +434,7 @@ static void enable_queues(struct fv_dev *dev)
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
 
-		if (!vq->num)
+		if (!served(vq))
 			continue;
 		mutex_lock(&vq->mutex);
 		vq->signalled_valid = false;
@@ -406,7 +457,7 @@ int fv_workers_enable(struct fv_dev *dev)
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
 
-		if (!vq->num)
+		if (!served(vq))
 			continue;
 		mutex_lock(&vq->mutex);
 		if (get_user(used, &vq->used->idx)) {
@@ -485,8 +536,9 @@ void fv_workers_stop(struct fv_dev *dev)
 		clear_bit(FV_VQ_KICK, &dev->vqs[i]->pending);
 }
 
-/* Does the running layout differ from what dev->place asks for? */
-static bool layout_changed(struct fv_dev *dev, unsigned int nr)
+/* Do @nr workers laid out as @l differ from the running ones? */
+static bool layout_changed(struct fv_dev *dev, const struct fv_layout *l,
+			   unsigned int nr)
 {
 	unsigned int i;
 
@@ -495,11 +547,11 @@ static bool layout_changed(struct fv_dev *dev, unsigned int nr)
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_worker *w;
 
-		if (!dev->vqs[i]->num)
+		if (!served(dev->vqs[i]))
 			continue;
 		w = rcu_dereference_protected(dev->vqs[i]->worker,
 					      lockdep_is_held(&dev->mutex));
-		if (!w || w->id != worker_of(dev, i, nr))
+		if (!w || w->id != worker_of(l, i, nr))
 			return true;
 	}
 	return false;
@@ -514,7 +566,7 @@ static void move_pools(struct fv_dev *dev, int node)
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
 
-		if (!vq->num)
+		if (!served(vq))
 			continue;
 		/* Drained and disabled: a worker that looks finds nothing. */
 		mutex_lock(&vq->mutex);
@@ -530,20 +582,22 @@ static void move_pools(struct fv_dev *dev, int node)
 }
 
 /*
- * A running device takes the worker count, queue map and node of
- * dev->place (just loaded): the queues pause while the commands in
- * flight complete, new workers take over and the queues resume where
- * they were, with nothing lost and the statistics kept.  On failure the
- * old workers resume.
+ * A running device takes the worker count and queue map of @l and the
+ * node of dev->place: the queues pause while the commands in flight
+ * complete, new workers take over and the queues resume where they were,
+ * with nothing lost and the statistics kept.  Only the queues served
+ * since SET_ENDPOINT are placed.  On failure nothing has changed: the old
+ * workers, their queue lists, dev->place.layout and the pools are as they
+ * were, and the old workers resume.
  */
-int fv_workers_restart(struct fv_dev *dev)
+int fv_workers_restart(struct fv_dev *dev, const struct fv_layout *l)
 {
-	unsigned int i, nr = nr_wanted(dev), old_nr = dev->nr_workers;
+	unsigned int i, nr = nr_wanted(dev, l), old_nr = dev->nr_workers;
 	struct fv_worker **ws, **old = dev->workers;
 	int ret = 0;
 
 	lockdep_assert_held(&dev->mutex);
-	if (!dev->running || !layout_changed(dev, nr))
+	if (!dev->running || !layout_changed(dev, l, nr))
 		return 0;
 
 	fv_workers_drain(dev);
@@ -552,9 +606,10 @@ int fv_workers_restart(struct fv_dev *dev)
 	unpublish(dev);
 	mutex_unlock(&fv_fabric_mutex);
 	/* The old workers are in the VM's cgroups: the new ones join them. */
-	ws = build_workers(dev, nr, old[0]->task);
+	ws = build_workers(dev, l, nr, old[0]->task, true);
 	if (IS_ERR(ws)) {
 		ret = PTR_ERR(ws);
+		/* The old workers with the old layout: as they were. */
 		mutex_lock(&fv_fabric_mutex);
 		publish(dev);
 		mutex_unlock(&fv_fabric_mutex);
@@ -564,6 +619,7 @@ int fv_workers_restart(struct fv_dev *dev)
 	mutex_lock(&fv_fabric_mutex);
 	dev->workers = ws;
 	dev->nr_workers = nr;
+	dev->place.layout = *l;
 	/* CPUs set while the new workers started. */
 	for (i = 0; i < nr; i++)
 		set_cpus_allowed_ptr(ws[i]->task, dev->place.cpus);

@@ -4,340 +4,17 @@
  * driven over netlink with the control tool, ctl/fvctl (make ctl).  Needs
  * FV_DEV=/dev/fastvhost and FV_WWN; no timing is ever asserted.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "tests_common.h"
-
-#define PL_MAXQ	8
-
-struct pl_q {
-	long index, worker, node, pid, broken;
-	unsigned long long requests, bytes_read, bytes_written, kicks;
-	unsigned long long interrupts, errors, inflight;
-	unsigned long long poll_hits, poll_misses, poll_ns, window, latency;
-};
-
-static char pl_top[PATH_MAX];
-
-/* The repository: build/selftests/placement -> ../.. */
-static const char *top(void)
-{
-	char *p;
-
-	if (pl_top[0])
-		return pl_top;
-	if (!realpath("/proc/self/exe", pl_top))
-		return ".";
-	for (int i = 0; i < 3 && (p = strrchr(pl_top, '/')); i++)
-		*p = '\0';
-	return pl_top;
-}
-
-/* Run the control tool, ctl/fvctl (make ctl), with the arguments @fmt. */
-static int fvctl(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "%s/ctl/fvctl ", top());
-	va_start(ap, fmt);
-	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
-	va_end(ap);
-	return system(buf) == 0 ? 0 : -1;
-}
-
-/* target-set with @settings in fvctl's options ("--node 1 --workers 1"). */
-static int nl_set(const char *wwn, const char *settings)
-{
-	return fvctl("set --wwn %s %s", wwn, settings);
-}
-
-static int nl_reset(const char *wwn)
-{
-	return fvctl("stats --reset --wwn %s", wwn);
-}
-
-static void parse(struct pl_q *q, const char *key, const char *val)
-{
-	static const struct { const char *k; size_t off; bool u; } f[] = {
-#define L(k, m) { k, offsetof(struct pl_q, m), false }
-#define U(k, m) { k, offsetof(struct pl_q, m), true }
-		L("index", index), L("worker", worker), L("node", node),
-		L("pid", pid), L("broken", broken),
-		U("requests", requests), U("bytes-read", bytes_read),
-		U("bytes-written", bytes_written), U("kicks", kicks),
-		U("interrupts", interrupts), U("errors", errors),
-		U("inflight", inflight), U("poll-hits", poll_hits),
-		U("poll-misses", poll_misses), U("poll-ns", poll_ns),
-		U("poll-window-ns", window), U("latency", latency),
-	};
-
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		if (strcmp(key, f[i].k))
-			continue;
-		if (f[i].u)
-			*(unsigned long long *)((char *)q + f[i].off) = strtoull(val, NULL, 0);
-		else
-			*(long *)((char *)q + f[i].off) = strtol(val, NULL, 0);
-	}
-}
-
-/*
- * A small scanner for the JSON of "fvctl -j stats": an array of targets,
- * each with a "queue" array of objects.  It takes the queues' number and
- * boolean members, sums their arrays of numbers ("latency") and skips
- * everything else, whatever its shape.
- */
-struct pl_json {
-	const char *p;
-	struct pl_q *qs;
-	int n;
-	unsigned long long sum;
-};
-
-typedef int (*js_member_fn)(struct pl_json *j, const char *key);
-typedef int (*js_elem_fn)(struct pl_json *j);
-
-static void js_ws(struct pl_json *j)
-{
-	while (isspace((unsigned char)*j->p))
-		j->p++;
-}
-
-/* A string; into @buf unless NULL, an escaped character without its '\\'. */
-static int js_str(struct pl_json *j, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	js_ws(j);
-	if (*j->p != '"')
-		return -1;
-	for (j->p++; *j->p && *j->p != '"'; j->p++) {
-		if (*j->p == '\\' && j->p[1])
-			j->p++;
-		if (buf && n + 1 < len)
-			buf[n++] = *j->p;
-	}
-	if (*j->p != '"')
-		return -1;
-	j->p++;
-	if (buf)
-		buf[n] = '\0';
-	return 0;
-}
-
-/* A bare word: a number, true, false or null. */
-static int js_word(struct pl_json *j, char *buf, size_t len)
-{
-	static const char stop[] = ",:[]{}\"";
-	size_t n = 0;
-
-	js_ws(j);
-	if (!*j->p || strchr(stop, *j->p))
-		return -1;
-	for (; *j->p && !strchr(stop, *j->p) && !isspace((unsigned char)*j->p); j->p++)
-		if (buf && n + 1 < len)
-			buf[n++] = *j->p;
-	if (buf)
-		buf[n] = '\0';
-	return 0;
-}
-
-static int js_skip(struct pl_json *j);
-
-/* An object, @fn taking each member's value (NULL: skip them). */
-static int js_object(struct pl_json *j, js_member_fn fn)
-{
-	char key[64];
-
-	js_ws(j);
-	if (*j->p != '{')
-		return -1;
-	j->p++;
-	js_ws(j);
-	if (*j->p == '}') {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		if (js_str(j, key, sizeof(key)))
-			return -1;
-		js_ws(j);
-		if (*j->p != ':')
-			return -1;
-		j->p++;
-		if (fn ? fn(j, key) : js_skip(j))
-			return -1;
-		js_ws(j);
-		if (*j->p == '}') {
-			j->p++;
-			return 0;
-		}
-		if (*j->p != ',')
-			return -1;
-		j->p++;
-	}
-}
-
-/* An array, @fn taking each element (NULL: skip them). */
-static int js_array(struct pl_json *j, js_elem_fn fn)
-{
-	js_ws(j);
-	if (*j->p != '[')
-		return -1;
-	j->p++;
-	js_ws(j);
-	if (*j->p == ']') {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		if (fn ? fn(j) : js_skip(j))
-			return -1;
-		js_ws(j);
-		if (*j->p == ']') {
-			j->p++;
-			return 0;
-		}
-		if (*j->p != ',')
-			return -1;
-		j->p++;
-	}
-}
-
-static int js_skip(struct pl_json *j)
-{
-	js_ws(j);
-	switch (*j->p) {
-	case '{':
-		return js_object(j, NULL);
-	case '[':
-		return js_array(j, NULL);
-	case '"':
-		return js_str(j, NULL, 0);
-	default:
-		return js_word(j, NULL, 0);
-	}
-}
-
-static int js_add(struct pl_json *j)
-{
-	char w[32];
-
-	js_ws(j);
-	if (*j->p != '-' && !isdigit((unsigned char)*j->p))
-		return js_skip(j);
-	if (js_word(j, w, sizeof(w)))
-		return -1;
-	j->sum += strtoull(w, NULL, 0);
-	return 0;
-}
-
-static int js_queue_member(struct pl_json *j, const char *key)
-{
-	struct pl_q *q = &j->qs[j->n];
-	char w[32];
-
-	js_ws(j);
-	if (*j->p == '[') {
-		j->sum = 0;
-		if (js_array(j, js_add))
-			return -1;
-		snprintf(w, sizeof(w), "%llu", j->sum);
-		parse(q, key, w);
-		return 0;
-	}
-	if (*j->p == '"' || *j->p == '{')
-		return js_skip(j);
-	if (js_word(j, w, sizeof(w)))
-		return -1;
-	if (!strcmp(w, "true") || !strcmp(w, "false"))
-		parse(q, key, w[0] == 't' ? "1" : "0");
-	else if (w[0] == '-' || isdigit((unsigned char)w[0]))
-		parse(q, key, w);
-	return 0;
-}
-
-static int js_queue(struct pl_json *j)
-{
-	struct pl_q *q;
-
-	if (j->n == PL_MAXQ)
-		return js_skip(j);
-	q = &j->qs[j->n];
-	q->worker = q->pid = q->node = -1;
-	if (js_object(j, js_queue_member))
-		return -1;
-	j->n++;
-	return 0;
-}
-
-static int js_target_member(struct pl_json *j, const char *key)
-{
-	if (!strcmp(key, "queue"))
-		return js_array(j, js_queue);
-	return js_skip(j);
-}
-
-static int js_target(struct pl_json *j)
-{
-	return js_object(j, js_target_member);
-}
-
-/* Queues of the attached device, by index; returns how many, or -1. */
-static int nl_stats(const char *wwn, struct pl_q *qs)
-{
-	struct pl_json j = { .qs = qs };
-	size_t len = 0, size = 4096, r;
-	char cmd[512], *out, *more;
-	int rc = -1;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "%s/ctl/fvctl -j stats --wwn %s", top(), wwn);
-	out = malloc(size);
-	if (!out)
-		return -1;
-	f = popen(cmd, "r");
-	if (!f) {
-		free(out);
-		return -1;
-	}
-	while ((r = fread(out + len, 1, size - len - 1, f)) > 0) {
-		len += r;
-		if (len + 1 < size)
-			continue;
-		more = realloc(out, size * 2);
-		if (!more)
-			break;
-		out = more;
-		size *= 2;
-	}
-	out[len] = '\0';
-	memset(qs, 0, sizeof(*qs) * PL_MAXQ);
-	if (pclose(f) == 0) {
-		j.p = out;
-		if (!js_array(&j, js_target)) {
-			js_ws(&j);
-			if (!*j.p)
-				rc = j.n;
-		}
-		if (rc < 0)
-			fprintf(stderr, "# cannot read the queues in: %s\n", out);
-	}
-	free(out);
-	return rc;
-}
+#include "fvctl_common.h"
 
 /* "Cpus_allowed_list" of a task, as in /proc/PID/status. */
 static int allowed_list(long pid, char *buf, size_t len)
@@ -827,6 +504,172 @@ TEST_F(pl, notify_only)
 	EXPECT_EQ(0, qs[2].poll_hits + qs[2].poll_misses + qs[2].poll_ns);
 	EXPECT_EQ(0, qs[2].window);
 	EXPECT_GE(qs[2].kicks, 1);
+}
+
+/* Set the module parameter @name of fastvhost; -1 when it is not there. */
+static int set_param(const char *name, unsigned int v)
+{
+	char path[128];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "/sys/module/fastvhost/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	rc = fprintf(f, "%u\n", v) > 0 ? 0 : -1;
+	if (fclose(f))
+		rc = -1;
+	return rc;
+}
+
+/* A TMF on the control queue; its response, or -1 when none came. */
+static int pl_tmf(struct vg_dev *d, uint16_t lun, int timeout_ms)
+{
+	uint8_t resp = 0xff;
+
+	if (vg_tmf(d, VIRTIO_SCSI_T_TMF_ABORT_TASK, lun, 0x7e1a7000ULL, &resp,
+		   timeout_ms))
+		return -1;
+	return resp;
+}
+
+/*
+ * The control queue set up only after SET_ENDPOINT, then a relayout and a
+ * TMF: the late setup is refused, or the queue is served from then on.
+ * Never a request popped into a queue the workers have no buffers for.
+ */
+TEST_F_TIMEOUT(pl, late_queue_setup, 120)
+{
+	struct vg_vq *ctl;
+	struct vg_opts o;
+	struct vg_dev *d;
+	unsigned int i;
+	int rc, resp;
+
+	vg_opts_default(&o);
+	o.path = self->env.dev;
+	o.nr_io_queues = 2;
+	o.arena_size = 16 << 20;
+	ASSERT_EQ(0, vg_open(&d, &o));
+	self->d = d;
+	for (i = 0; i < d->nvqs; i++) {
+		ASSERT_EQ(0, vg_vring_kick(d, i, d->vq[i].kick_fd));
+		ASSERT_EQ(0, vg_vring_call(d, i, d->vq[i].call_fd));
+	}
+	ASSERT_EQ(0, vg_set_features(d, d->features));
+	ASSERT_EQ(0, vg_set_mem_table(d));
+	/* The request queues only. */
+	for (i = VG_VQ_REQ0; i < d->nvqs; i++) {
+		struct vg_vq *q = &d->vq[i];
+
+		ASSERT_EQ(0, vg_vring_num(d, i, q->num));
+		ASSERT_EQ(0, vg_vring_base(d, i, 0));
+		ASSERT_EQ(0, vg_vring_addr(d, i, q->desc, q->avail, q->used));
+		q->event_idx = vg_has(d, VIRTIO_RING_F_EVENT_IDX);
+		q->configured = true;
+	}
+	ASSERT_EQ(0, vg_set_endpoint(d, self->env.wwn, self->env.tpgt));
+
+	ctl = &d->vq[VG_VQ_CTRL];
+	d->quiet = true;
+	rc = vg_vring_num(d, VG_VQ_CTRL, ctl->num);
+	if (!rc)
+		rc = vg_vring_base(d, VG_VQ_CTRL, 0);
+	if (!rc)
+		rc = vg_vring_addr(d, VG_VQ_CTRL, ctl->desc, ctl->avail, ctl->used);
+	d->quiet = false;
+	TH_LOG("control queue set up after SET_ENDPOINT: %s",
+	       rc ? strerror(-rc) : "accepted");
+	ctl->event_idx = vg_has(d, VIRTIO_RING_F_EVENT_IDX);
+	ctl->configured = !rc;
+
+	/* One worker instead of one per request queue: a relayout. */
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--workers 1"));
+	if (rc) {
+		/* Refused: the queue stays unserved; a TMF gets no answer. */
+		EXPECT_EQ(-EBUSY, rc);
+		EXPECT_EQ(-1, pl_tmf(d, self->env.luns[0], 500));
+	} else {
+		resp = pl_tmf(d, self->env.luns[0], VG_TIMEOUT_MS);
+		EXPECT_NE(-1, resp) TH_LOG("the TMF got no response");
+	}
+	ASSERT_EQ(0, vg_read_capacity(vg_ioq(d, 0), self->env.luns[0], &(uint64_t){ 0 },
+				      &self->bs));
+	self->buf = vg_alloc(d, 64 * 1024, 4096);
+	ASSERT_NE(NULL, self->buf);
+	EXPECT_EQ(0, pl_io(self, 0, true, 2, 8));
+	EXPECT_EQ(0, pl_io(self, 1, false, 2, 8));
+}
+
+/* Which worker serves each queue, by queue index (-1: none); how many. */
+static int worker_map(const char *wwn, long *w)
+{
+	struct pl_q qs[PL_MAXQ];
+	int n = nl_stats(wwn, qs);
+
+	for (int i = 0; i < PL_MAXQ; i++)
+		w[i] = -1;
+	for (int i = 0; i < n; i++)
+		if (qs[i].index >= 0 && qs[i].index < PL_MAXQ)
+			w[qs[i].index] = qs[i].worker;
+	return n;
+}
+
+/*
+ * A relayout that fails at each of its steps in turn (an injected
+ * allocation failure) leaves the old workers serving the queues as before:
+ * every queue answers, the statistics show the old map, close does not
+ * hang.  Then the same relayout succeeds.
+ */
+TEST_F_TIMEOUT(pl, failed_relayout, 300)
+{
+	long before[PL_MAXQ], after[PL_MAXQ];
+	unsigned int step;
+	int n;
+
+	if (set_param("fail_relayout", 0))
+		SKIP(return, "no fail_relayout parameter");
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--poll-ns 0 --map default"));
+	ASSERT_EQ(0, pl_open(_metadata, self, 2));
+	n = worker_map(self->env.wwn, before);
+	ASSERT_EQ(4, n);
+	ASSERT_NE(before[2], before[3]);
+
+	for (step = 1; step < 32; step++) {
+		ASSERT_EQ(0, set_param("fail_relayout", step));
+		/* Swap the request queues' workers. */
+		if (!fvctl("set --wwn %s --map 2=%ld,3=%ld 2>/dev/null",
+			   self->env.wwn, before[3], before[2]))
+			break;
+		TH_LOG("relayout failing at step %u", step);
+		ASSERT_EQ(4, worker_map(self->env.wwn, after));
+		for (int i = 0; i < 4; i++) {
+			EXPECT_EQ(before[i], after[i])
+				TH_LOG("step %u: queue %d on worker %ld, was %ld",
+				       step, i, after[i], before[i]);
+		}
+		EXPECT_EQ(0, pl_io(self, 0, true, 2, 8)) TH_LOG("step %u: queue 2", step);
+		EXPECT_EQ(0, pl_io(self, 1, false, 2, 8)) TH_LOG("step %u: queue 3", step);
+		EXPECT_NE(-1, pl_tmf(self->d, self->env.luns[0], VG_TIMEOUT_MS))
+			TH_LOG("step %u: control queue", step);
+		if (_metadata->exit_code)
+			break;
+	}
+	ASSERT_EQ(0, set_param("fail_relayout", 0));
+	EXPECT_GT(step, 1);
+	EXPECT_LT(step, 32);
+	ASSERT_EQ(4, worker_map(self->env.wwn, after));
+	EXPECT_EQ(before[3], after[2]);
+	EXPECT_EQ(before[2], after[3]);
+	EXPECT_EQ(0, pl_io(self, 0, false, 2, 8));
+	EXPECT_EQ(0, pl_io(self, 1, true, 2, 8));
+	/* Closed with commands completed through the workers: no hang. */
+	vg_close(self->d);
+	self->d = NULL;
+	ASSERT_EQ(0, nl_set(self->env.wwn, "--map default"));
+	ASSERT_EQ(0, pl_open(_metadata, self, 2));
+	EXPECT_EQ(0, pl_io(self, 1, false, 2, 8));
 }
 
 TEST_HARNESS_MAIN
