@@ -8,6 +8,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/xarray.h>
 #include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
 #include <linux/fastvhost.h>
@@ -58,6 +59,12 @@ struct fv_tpg {
 	char nexus_name[FV_NAMELEN];
 	void *owner;			/* attached vhost device, NULL when free */
 	unsigned int nr_luns;
+
+	/*
+	 * unpacked_lun -> NUMA node of its storage + 1 (xa_mk_value), found
+	 * when the LUN was linked (numa.c); the xarray's own lock.
+	 */
+	struct xarray lun_node;
 
 	struct list_head node;		/* on fv_tpg_list, under fv_fabric_mutex */
 };

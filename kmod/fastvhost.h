@@ -24,6 +24,12 @@
  * under fv_fabric_mutex, drops the mutex and then takes dev->mutex; the
  * swap itself happens under fv_fabric_mutex again.  The last reference,
  * the open file's or netlink's, frees the device.
+ *
+ * Local users: every netlink op and the monitor group need CAP_NET_ADMIN.
+ * Nothing under fv_fabric_mutex, genl_mutex or LIO's tpg_lun_mutex resolves
+ * a path or waits on a filesystem: a LUN's NUMA node is found in the
+ * fabric's link callback, in the linking admin's context and before
+ * fv_fabric_mutex, and kept in tpg->lun_node for everyone after (numa.c).
  */
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H
