@@ -18,7 +18,11 @@
 #define FV_MAX_DATA_SG	2048	/* scatterlist entries LIO may hand one command */
 
 #define FV_CFG_MAX_VQS	130	/* control, event and 128 request queues */
-#define FV_CFG_NO_WORKER	0xff
+#define FV_CFG_MAX_IO_VQS	(FV_CFG_MAX_VQS - 2)
+#define FV_CFG_NO_WORKER	0xff	/* in map[]: the default spread */
+/* Workers are numbered below FASTVHOST_MAX_WORKERS, one for each queue at most. */
+static_assert(FASTVHOST_MAX_WORKERS == FV_CFG_MAX_VQS);
+static_assert(FASTVHOST_MAX_WORKERS <= FV_CFG_NO_WORKER);
 #define FV_POLL_MAX_NS_DEFAULT	32000	/* as QEMU's IOThread poll-max-ns */
 
 /*

@@ -424,13 +424,57 @@ static int fv_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-static int parse_queues(struct genl_info *info, struct fv_target_cfg *cfg)
+/*
+ * The workers a queue map may name: the target's worker count; with one
+ * worker per request queue, as many as the attached guest has request
+ * queues, or as many as a guest can have while none is attached.
+ */
+enum fv_map_bound { FV_MAP_WORKERS, FV_MAP_GUEST, FV_MAP_ANY };
+
+static unsigned int map_limit(struct fv_tport *tport, const struct fv_target_cfg *cfg,
+			      enum fv_map_bound *why)
+{
+	if (cfg->workers) {
+		*why = FV_MAP_WORKERS;
+		return cfg->workers;
+	}
+	if (tport->owner) {
+		*why = FV_MAP_GUEST;
+		return fv_stats_nr_io_queues(tport->owner);
+	}
+	*why = FV_MAP_ANY;
+	return FV_CFG_MAX_IO_VQS;
+}
+
+static void map_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
+		      enum fv_map_bound why)
+{
+	switch (why) {
+	case FV_MAP_WORKERS:
+		NL_SET_ERR_MSG_ATTR(extack, attr, "worker beyond the target's worker count");
+		break;
+	case FV_MAP_GUEST:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "worker beyond the attached guest's request queues (one worker each)");
+		break;
+	case FV_MAP_ANY:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "worker beyond the request queues a guest can have (one worker each)");
+		break;
+	}
+}
+
+static int parse_queues(struct genl_info *info, struct fv_tport *tport,
+			struct fv_target_cfg *cfg)
 {
 	struct nlattr *tb[FASTVHOST_A_QUEUE_MAX + 1];
+	enum fv_map_bound why;
+	unsigned int limit, i;
 	struct nlattr *attr;
 	int rem, ret;
 	u32 q, w;
 
+	limit = map_limit(tport, cfg, &why);
 	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(attr) != FASTVHOST_A_TARGET_QUEUE)
 			continue;
@@ -445,12 +489,19 @@ static int parse_queues(struct genl_info *info, struct fv_target_cfg *cfg)
 		}
 		q = nla_get_u32(tb[FASTVHOST_A_QUEUE_INDEX]);
 		w = nla_get_u32(tb[FASTVHOST_A_QUEUE_WORKER]);
-		if (cfg->workers && w >= cfg->workers) {
-			NL_SET_ERR_MSG_ATTR(info->extack, tb[FASTVHOST_A_QUEUE_WORKER],
-					    "worker index beyond the number of workers");
+		if (w >= limit) {
+			map_error(info->extack, tb[FASTVHOST_A_QUEUE_WORKER], why);
 			return -EINVAL;
 		}
 		cfg->map[q] = w;
+	}
+	/* What the map kept from before must fit a new worker count too. */
+	for (i = 0; i < FV_CFG_MAX_VQS; i++) {
+		if (cfg->map[i] == FV_CFG_NO_WORKER || cfg->map[i] < limit)
+			continue;
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FASTVHOST_A_TARGET_WORKERS],
+				    "the queue map keeps a worker beyond the workers there will be; change or clear it");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -539,9 +590,11 @@ static int fv_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	if (nla_get_flag(a[FASTVHOST_A_TARGET_MAP_RESET]))
 		memset(cfg->map, FV_CFG_NO_WORKER, sizeof(cfg->map));
-	ret = parse_queues(info, cfg);
-	if (ret)
-		goto out;
+	if (a[FASTVHOST_A_TARGET_WORKERS] || a[FASTVHOST_A_TARGET_QUEUE]) {
+		ret = parse_queues(info, tport, cfg);
+		if (ret)
+			goto out;
+	}
 
 	if (tport->owner) {
 		ret = fv_stats_apply_cfg(tport->owner, cfg, info->extack);

@@ -116,6 +116,18 @@ unsigned int fv_stats_nr_queues(void *owner)
 	return n;
 }
 
+unsigned int fv_stats_nr_io_queues(void *owner)
+{
+	struct fv_dev *dev = owner;
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&fv_fabric_mutex);
+	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++)
+		if (READ_ONCE(dev->vqs[i]->num))
+			n++;
+	return max(n, 1U);
+}
+
 int fv_stats_put_queue(void *owner, struct sk_buff *skb, unsigned int index,
 		       bool stats)
 {

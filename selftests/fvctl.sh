@@ -215,6 +215,17 @@ set_errors() {
 	fails "cpus: .*CPU" "$fvctl" set --wwn $w1 --cpus 4000 || return 1
 	fails "poll-grow.*out of range" "$fvctl" set --wwn $w1 --poll-grow 100 || return 1
 	fails "workers.*out of range" "$fvctl" set --wwn $w1 --workers 1000 || return 1
+	# The kernel's limit is the spec's: a worker for each of 130 queues.
+	fails "workers.*out of range.* 130)" "$fvctl" set --wwn $w1 --workers 131 || return 1
+	# 255 is the map's "no worker": no worker index may be it.
+	fails "map: .*out of range" "$fvctl" set --wwn $w1 --map 2=255 || return 1
+	# Map entries beyond the workers are refused, not wrapped.
+	fails "map: worker beyond the request queues a guest can have" \
+		"$fvctl" set --wwn $w1 --map 2=128 || return 1
+	fails "map: worker beyond the target's worker count" \
+		"$fvctl" set --wwn $w1 --workers 2 --map 2=2 || return 1
+	# The map there (2=0,3=1) does not fit one worker.
+	fails "workers: the queue map keeps a worker beyond" "$fvctl" set --wwn $w1 --workers 1 || return 1
 	fails "map.*QUEUE=WORKER" "$fvctl" set --wwn $w1 --map 2 || return 1
 	fails "map.*QUEUE=WORKER" "$fvctl" set --wwn $w1 --map 2=0,default || return 1
 	fails "no target naa.5001405f0000dead" "$fvctl" set --wwn naa.5001405f0000dead --node 0 || return 1
@@ -419,6 +430,9 @@ guest() {
 	"$fvctl" stats --wwn $w1 | grep -q "queue 2" || { "$fvctl" stats; return 1; }
 	"$fvctl" -j stats | pyjson "[t for t in d if t['wwn'] == '$w1'][0]['owner-pid'] == $holder_pid" || return 1
 	"$fvctl" set --wwn $w1 --poll-us 40 || { echo "live set failed"; return 1; }
+	# One worker per request queue: 2 here, and no map entry wraps.
+	fails "map: worker beyond the attached guest's request queues" \
+		"$fvctl" set --wwn $w1 --map 2=2 || return 1
 	fails "in use by a guest" "$fvctl" detach --wwn $w1 || return 1
 	# configfs itself refuses (EBUSY): the nexus of a pinned portal group.
 	out=$(echo NULL 2>&1 > "$fab/$w1/tpgt_1/nexus") && { echo "nexus dropped under a guest"; return 1; }
