@@ -33,23 +33,42 @@ static int by_index(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-static void save_tpg(FILE *f, const char *wwn, struct nlattr *tpg)
+/* Every LUN of a portal group, in LUN order; 1 on failure, said. */
+static int save_tpg(FILE *f, const char *wwn, struct nlattr *attrs, int len, struct nlattr *tpg)
 {
-	struct nlattr *tb[FASTVHOST_A_TPG_MAX + 1], *l[FASTVHOST_A_LUN_MAX + 1], *a;
-	struct lun_line luns[256];
+	struct nlattr *tb[FASTVHOST_A_TPG_MAX + 1], *l[FASTVHOST_A_LUN_MAX + 1], *a, *m;
+	struct lun_line *luns;
 	const char *nexus;
 	int64_t tpgt;
-	int rem, n = 0, i;
+	int mlen, rem, n = 0, i;
 
-	if (nla_parse_nested(tb, FASTVHOST_A_TPG_MAX, tpg, NULL))
-		return;
+	m = spec_tpg_merge(attrs, len, tpg, &mlen);
+	if (!m)
+		return mlen ? fv_err("out of memory") : 0;
+	luns = calloc((size_t)mlen / NLA_HDRLEN + 1, sizeof(*luns));
+	if (!luns || nla_parse(tb, FASTVHOST_A_TPG_MAX, m, mlen, NULL)) {
+		free(luns);
+		free(m);
+		return fv_err("out of memory or a bad reply");
+	}
 	tpgt = spec_int(tb[FASTVHOST_A_TPG_TPGT], 0);
 	nexus = tb[FASTVHOST_A_TPG_NEXUS] ? nla_get_string(tb[FASTVHOST_A_TPG_NEXUS]) : "none";
-	nla_for_each_nested(a, tpg, rem) {
-		if (nla_type(a) != FASTVHOST_A_TPG_LUN || n >= 256 ||
-		    nla_parse_nested(l, FASTVHOST_A_LUN_MAX, a, NULL) ||
-		    !l[FASTVHOST_A_LUN_BACKSTORE])
+	nla_for_each_attr(a, m, mlen, rem) {
+		if (nla_type(a) != FASTVHOST_A_TPG_LUN)
 			continue;
+		if (nla_parse_nested(l, FASTVHOST_A_LUN_MAX, a, NULL) ||
+		    !l[FASTVHOST_A_LUN_INDEX]) {
+			free(luns);
+			free(m);
+			return fv_err("%s tpgt %" PRId64 ": a LUN the kernel sent cannot be read",
+				      wwn, tpgt);
+		}
+		/* A LUN without a backstore has nothing to restore. */
+		if (!l[FASTVHOST_A_LUN_BACKSTORE] || !nla_get_string(l[FASTVHOST_A_LUN_BACKSTORE])[0]) {
+			fprintf(f, "# %s tpgt %" PRId64 " lun %" PRId64 " has no backstore: not saved\n",
+				wwn, tpgt, spec_int(l[FASTVHOST_A_LUN_INDEX], 0));
+			continue;
+		}
 		luns[n].index = spec_int(l[FASTVHOST_A_LUN_INDEX], 0);
 		luns[n].backstore = nla_get_string(l[FASTVHOST_A_LUN_BACKSTORE]);
 		n++;
@@ -61,6 +80,9 @@ static void save_tpg(FILE *f, const char *wwn, struct nlattr *tpg)
 		fprintf(f, "attach --wwn %s --tpgt %" PRId64 " --lun %" PRId64
 			" --backstore %s --nexus %s\n", wwn, tpgt, luns[i].index,
 			luns[i].backstore, nexus);
+	free(luns);
+	free(m);
+	return 0;
 }
 
 static void save_map(FILE *f, struct nlattr *attrs, int len)
@@ -95,8 +117,8 @@ static int save_target(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, in
 		return 0;
 	wwn = nla_get_string(tb[FASTVHOST_A_TARGET_WWN]);
 	nla_for_each_attr(a, attrs, len, rem)
-		if (nla_type(a) == FASTVHOST_A_TARGET_TPG)
-			save_tpg(f, wwn, a);
+		if (nla_type(a) == FASTVHOST_A_TARGET_TPG && save_tpg(f, wwn, attrs, len, a))
+			return 1;
 	fprintf(f, "set --wwn %s --node ", wwn);
 	if (spec_int(tb[FASTVHOST_A_TARGET_NODE_AUTO], 0))
 		fprintf(f, "auto");

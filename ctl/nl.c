@@ -160,12 +160,29 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
+/* The end of a dump, which carries an error when the dump failed. */
 static int on_done(struct nl_msg *msg, void *arg)
 {
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	struct call *c = arg;
+	int err, len;
 
-	(void)msg;
 	c->done = true;
+	if (nlh->nlmsg_type != NLMSG_DONE || nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(int))
+		return NL_STOP;
+	memcpy(&err, nlmsg_data(nlh), sizeof(err));
+	if (err >= 0)
+		return NL_STOP;
+	c->ret = err;
+	c->nl->err = -err;
+	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)NLA_ALIGN(sizeof(int));
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && len > 0 &&
+	    !nla_parse(tb, NLMSGERR_ATTR_MAX,
+		       (struct nlattr *)((char *)nlmsg_data(nlh) + NLA_ALIGN(sizeof(int))),
+		       len, NULL) && tb[NLMSGERR_ATTR_MSG])
+		snprintf(c->nl->msg, sizeof(c->nl->msg), "%s",
+			 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
 	return NL_STOP;
 }
 
@@ -178,6 +195,80 @@ static int deliver(struct call *c, struct nlmsghdr *nlh)
 		      genlmsg_attrlen(g, 0), NULL))
 		return 0;
 	return c->cb(g->cmd, tb, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), c->arg);
+}
+
+/* The WWN attribute of a reply, or NULL. */
+static const char *wwn_of(struct nlmsghdr *nlh)
+{
+	struct nlattr *a;
+	int rem;
+
+	nlmsg_for_each_attr(a, nlh, GENL_HDRLEN, rem)
+		if (nla_type(a) == FASTVHOST_A_TARGET_WWN && nla_len(a) > 0 &&
+		    memchr(nla_data(a), '\0', (size_t)nla_len(a)))
+			return nla_get_string(a);
+	return NULL;
+}
+
+/*
+ * The kernel splits a large target over messages, each with its WWN
+ * (uapi/fastvhost.yaml): n held messages of one target as one, their
+ * attributes one after the other, the WWN and owner once.  Nests of one
+ * portal group stay apart: spec_tpg_merge() joins them.
+ */
+static struct nlmsghdr *join(struct nlmsghdr **msgs, size_t n)
+{
+	size_t i, hdr = NLMSG_HDRLEN + GENL_HDRLEN, size = hdr;
+	struct nlattr *a;
+	char *buf, *p;
+	int rem;
+
+	for (i = 0; i < n; i++)
+		size += msgs[i]->nlmsg_len;
+	buf = malloc(size);
+	if (!buf)
+		return NULL;
+	memcpy(buf, msgs[0], hdr);
+	p = buf + hdr;
+	for (i = 0; i < n; i++) {
+		nlmsg_for_each_attr(a, msgs[i], GENL_HDRLEN, rem) {
+			if (i && (nla_type(a) == FASTVHOST_A_TARGET_WWN ||
+				  nla_type(a) == FASTVHOST_A_TARGET_OWNER_PID))
+				continue;
+			memcpy(p, a, NLA_ALIGN(a->nla_len));
+			p += NLA_ALIGN(a->nla_len);
+		}
+	}
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)(p - buf);
+	return (struct nlmsghdr *)buf;
+}
+
+/* Hand the held replies of a dump on, one call per target. */
+static int deliver_held(struct call *c)
+{
+	struct nlmsghdr *one;
+	const char *w, *next;
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; !ret && i < c->nheld; i = j) {
+		w = wwn_of(c->held[i]);
+		for (j = i + 1; w && j < c->nheld; j++) {
+			next = wwn_of(c->held[j]);
+			if (!next || strcmp(w, next))
+				break;
+		}
+		if (j == i + 1) {
+			ret = deliver(c, c->held[i]);
+			continue;
+		}
+		one = join(c->held + i, j - i);
+		if (!one)
+			return -ENOMEM;
+		ret = deliver(c, one);
+		free(one);
+	}
+	return ret;
 }
 
 static int hold(struct call *c, struct nlmsghdr *nlh)
@@ -287,7 +378,6 @@ int fvnl_call(struct fv_nl *nl, struct nl_msg *msg, fv_nl_cb fn, void *arg)
 {
 	struct call c = { .nl = nl, .cb = fn, .arg = arg };
 	struct nl_cb *cb;
-	size_t i;
 	int tries;
 
 	clear_error(nl);
@@ -312,8 +402,8 @@ int fvnl_call(struct fv_nl *nl, struct nl_msg *msg, fv_nl_cb fn, void *arg)
 		nl->err = EAGAIN;
 		c.ret = -EAGAIN;
 	}
-	for (i = 0; c.ret == 0 && i < c.nheld; i++)
-		c.ret = deliver(&c, c.held[i]);
+	if (c.ret == 0)
+		c.ret = deliver_held(&c);
 	drop_held(&c);
 	nl_cb_put(cb);
 	nlmsg_free(msg);
@@ -332,8 +422,12 @@ int fvnl_monitor(struct fv_nl *nl, fv_nl_cb fn, void *arg, volatile int *stop)
 	grp = genl_ctrl_resolve_grp(nl->sk, FASTVHOST_FAMILY_NAME, FASTVHOST_MCGRP_MONITOR);
 	if (grp < 0)
 		return fv_err("the fastvhost family has no \"%s\" group", FASTVHOST_MCGRP_MONITOR);
-	if (nl_socket_add_membership(nl->sk, grp))
-		return fv_err("cannot join the \"%s\" group", FASTVHOST_MCGRP_MONITOR);
+	ret = nl_socket_add_membership(nl->sk, grp);
+	if (ret == -NLE_PERM)
+		return fv_err("permission denied: monitor needs CAP_NET_ADMIN");
+	if (ret)
+		return fv_err("cannot join the \"%s\" group: %s", FASTVHOST_MCGRP_MONITOR,
+			      nl_geterror(ret));
 	cb = callbacks(&c);
 	if (!cb)
 		return fv_err("out of memory");

@@ -26,19 +26,27 @@ static int by_index(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-static void show_tpg(struct nlattr *tpg)
+/* A portal group and its LUNs, in LUN order; all of them, however many. */
+static int show_tpg(struct nlattr *attrs, int len, struct nlattr *tpg)
 {
 	struct nlattr *tb[FASTVHOST_A_TPG_MAX + 1], *l[FASTVHOST_A_LUN_MAX + 1];
-	struct lun_row rows[256];
-	struct nlattr *a;
-	int rem, n = 0, i;
+	struct lun_row *rows;
+	struct nlattr *m, *a;
+	int mlen, rem, n = 0, i;
 
-	if (nla_parse_nested(tb, FASTVHOST_A_TPG_MAX, tpg, NULL))
-		return;
+	m = spec_tpg_merge(attrs, len, tpg, &mlen);
+	if (!m)
+		return mlen ? fv_err("out of memory") : 0;
+	rows = calloc((size_t)mlen / NLA_HDRLEN + 1, sizeof(*rows));
+	if (!rows || nla_parse(tb, FASTVHOST_A_TPG_MAX, m, mlen, NULL)) {
+		free(rows);
+		free(m);
+		return fv_err("out of memory or a bad reply");
+	}
 	printf("  tpgt %" PRId64 " nexus %s\n", spec_int(tb[FASTVHOST_A_TPG_TPGT], 0),
 	       tb[FASTVHOST_A_TPG_NEXUS] ? nla_get_string(tb[FASTVHOST_A_TPG_NEXUS]) : "none");
-	nla_for_each_nested(a, tpg, rem) {
-		if (nla_type(a) != FASTVHOST_A_TPG_LUN || n >= 256 ||
+	nla_for_each_attr(a, m, mlen, rem) {
+		if (nla_type(a) != FASTVHOST_A_TPG_LUN ||
 		    nla_parse_nested(l, FASTVHOST_A_LUN_MAX, a, NULL))
 			continue;
 		rows[n].index = spec_int(l[FASTVHOST_A_LUN_INDEX], 0);
@@ -52,6 +60,9 @@ static void show_tpg(struct nlattr *tpg)
 	for (i = 0; i < n; i++)
 		printf("    lun %" PRId64 " backstore %s node %" PRId64 "\n", rows[i].index,
 		       rows[i].backstore[0] ? rows[i].backstore : "(none)", rows[i].node);
+	free(rows);
+	free(m);
+	return 0;
 }
 
 static void show_queue(struct nlattr *q)
@@ -76,7 +87,7 @@ static void show_queue(struct nlattr *q)
 	putchar('\n');
 }
 
-static void show_text(struct nlattr **tb, struct nlattr *attrs, int len)
+static int show_text(struct nlattr **tb, struct nlattr *attrs, int len)
 {
 	const char *src, *cpus;
 	struct nlattr *a;
@@ -111,11 +122,12 @@ static void show_text(struct nlattr **tb, struct nlattr *attrs, int len)
 	else
 		printf("  polling off\n");
 	nla_for_each_attr(a, attrs, len, rem)
-		if (nla_type(a) == FASTVHOST_A_TARGET_TPG)
-			show_tpg(a);
+		if (nla_type(a) == FASTVHOST_A_TARGET_TPG && show_tpg(attrs, len, a))
+			return 1;
 	nla_for_each_attr(a, attrs, len, rem)
 		if (nla_type(a) == FASTVHOST_A_TARGET_QUEUE)
 			show_queue(a);
+	return 0;
 }
 
 static int on_target(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, int len, void *arg)
@@ -129,18 +141,38 @@ static int on_target(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, int 
 		json_obj_open(j, NULL);
 		spec_json(j, &fv_target_set, attrs, len);
 		json_obj_close(j);
-	} else {
-		show_text(tb, attrs, len);
+		return 0;
 	}
-	return 0;
+	return show_text(tb, attrs, len);
 }
 
+struct get {
+	fv_nl_cb cb;
+	void *arg;
+	unsigned int n;
+};
+
+static int count(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, int len, void *arg)
+{
+	struct get *g = arg;
+
+	g->n++;
+	return g->cb(cmd, tb, attrs, len, g->arg);
+}
+
+/*
+ * Always a dump, of one target when wwn is set: a target with many LUNs
+ * or queues comes in several messages, which fvnl_call() joins.
+ */
 int fv_get(struct fv_nl *nl, uint8_t cmd, const char *wwn, fv_nl_cb cb, void *arg)
 {
-	int ret = fvnl_call(nl, fvnl_req(nl, cmd, !wwn, wwn), cb, arg);
+	struct get g = { .cb = cb, .arg = arg };
+	int ret = fvnl_call(nl, fvnl_req(nl, cmd, true, wwn), count, &g);
 
-	if (ret == -ENOENT && wwn)
+	if ((ret == -ENOENT || (!ret && !g.n)) && wwn)
 		return fv_err("no target %s", wwn);
+	if (ret == -EPERM)
+		return fv_err("permission denied: reading targets and statistics needs CAP_NET_ADMIN");
 	if (ret < 0)
 		return fv_err("%s", fvnl_strerror(nl));
 	return ret;

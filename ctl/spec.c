@@ -2,6 +2,8 @@
 /*
  * uapi/fastvhost.yaml's attribute sets, for decoding replies generically.
  */
+#include <stdlib.h>
+#include <string.h>
 #include <linux/fastvhost.h>
 
 #include "spec.h"
@@ -130,6 +132,50 @@ static void value(struct json *j, const char *key, const struct fv_attr *d, stru
 	}
 }
 
+static int64_t tpgt_of(struct nlattr *tpg)
+{
+	struct nlattr *a;
+	int rem;
+
+	nla_for_each_nested(a, tpg, rem)
+		if (nla_type(a) == FASTVHOST_A_TPG_TPGT)
+			return spec_int(a, -1);
+	return -1;
+}
+
+struct nlattr *spec_tpg_merge(struct nlattr *attrs, int len, struct nlattr *tpg, int *out_len)
+{
+	int64_t tpgt = tpgt_of(tpg);
+	struct nlattr *a, *n;
+	char *buf, *p;
+	int rem, nrem;
+
+	*out_len = 0;
+	nla_for_each_attr(a, attrs, len, rem)
+		if (a != tpg && nla_type(a) == FASTVHOST_A_TARGET_TPG && tpgt_of(a) == tpgt) {
+			if (a < tpg)
+				return NULL;	/* merged into that one */
+		}
+	p = buf = malloc(len > 0 ? (size_t)len : 1);
+	if (!buf) {
+		*out_len = -1;
+		return NULL;
+	}
+	nla_for_each_attr(a, attrs, len, rem) {
+		if (a < tpg || nla_type(a) != FASTVHOST_A_TARGET_TPG || tpgt_of(a) != tpgt)
+			continue;
+		nla_for_each_nested(n, a, nrem) {
+			if (a != tpg && (nla_type(n) == FASTVHOST_A_TPG_TPGT ||
+					 nla_type(n) == FASTVHOST_A_TPG_NEXUS))
+				continue;
+			memcpy(p, n, NLA_ALIGN(n->nla_len));
+			p += NLA_ALIGN(n->nla_len);
+		}
+	}
+	*out_len = (int)(p - buf);
+	return (struct nlattr *)buf;
+}
+
 void spec_json(struct json *j, const struct fv_aset *set, struct nlattr *attrs, int len)
 {
 	struct nlattr *a, *last;
@@ -144,12 +190,28 @@ void spec_json(struct json *j, const struct fv_aset *set, struct nlattr *attrs, 
 			bool open = false;
 
 			nla_for_each_attr(a, attrs, len, rem) {
+				struct nlattr *m = NULL;
+				int mlen = 0;
+
 				if (nla_type(a) != t)
 					continue;
+				/* One object per portal group, however it came split. */
+				if (d->nest == &fv_tpg_set) {
+					m = spec_tpg_merge(attrs, len, a, &mlen);
+					if (!m)
+						continue;
+				}
 				if (!open)
 					json_arr_open(j, d->name);
 				open = true;
-				value(j, NULL, d, a);
+				if (m) {
+					json_obj_open(j, NULL);
+					spec_json(j, d->nest, m, mlen);
+					json_obj_close(j);
+					free(m);
+				} else {
+					value(j, NULL, d, a);
+				}
 			}
 			if (open)
 				json_arr_close(j);

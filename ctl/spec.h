@@ -33,6 +33,15 @@ extern const char *const fv_node_sources[];
 
 /* Members for the attributes of set in attrs/len, inside an open object. */
 void spec_json(struct json *j, const struct fv_aset *set, struct nlattr *attrs, int len);
+/*
+ * The attributes of portal group nest tpg (one of attrs/len, a target's)
+ * together with those of later nests of the same tpgt, which a large
+ * portal group is split into; their tpgt and nexus once.  NULL when an
+ * earlier nest has that tpgt (it was merged there; *out_len is 0) or out
+ * of memory (*out_len is -1).
+ * The caller frees the result; *out_len is its length.
+ */
+struct nlattr *spec_tpg_merge(struct nlattr *attrs, int len, struct nlattr *tpg, int *out_len);
 /* An integer attribute of any width; dflt when absent. */
 int64_t spec_int(const struct nlattr *a, int64_t dflt);
 const char *spec_enum(const char *const *names, unsigned int v);

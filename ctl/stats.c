@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <linux/fastvhost.h>
@@ -121,16 +122,25 @@ static int on_stats(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, int l
 	return 0;
 }
 
+struct names {
+	char (*wwn)[FASTVHOST_WWN_LEN];
+	size_t n;
+};
+
 static int collect(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, int len, void *arg)
 {
-	char (*names)[FASTVHOST_WWN_LEN] = arg;
-	int i;
+	struct names *names = arg;
+	char (*more)[FASTVHOST_WWN_LEN];
 
 	(void)cmd, (void)attrs, (void)len;
-	for (i = 0; i < 64 && names[i][0]; i++)
-		;
-	if (i < 64 && tb[FASTVHOST_A_TARGET_WWN])
-		snprintf(names[i], FASTVHOST_WWN_LEN, "%s", nla_get_string(tb[FASTVHOST_A_TARGET_WWN]));
+	if (!tb[FASTVHOST_A_TARGET_WWN])
+		return 0;
+	more = realloc(names->wwn, (names->n + 1) * sizeof(*more));
+	if (!more)
+		return fv_err("out of memory");
+	names->wwn = more;
+	snprintf(names->wwn[names->n++], FASTVHOST_WWN_LEN, "%s",
+		 nla_get_string(tb[FASTVHOST_A_TARGET_WWN]));
 	return 0;
 }
 
@@ -147,17 +157,19 @@ static int reset(struct fv_nl *nl, const char *wwn)
 	return fv_err("%s: %s", wwn, fvnl_strerror(nl));
 }
 
+/* Every target when wwn is NULL, however many. */
 static int reset_all(struct fv_nl *nl, const char *wwn)
 {
-	static char names[64][FASTVHOST_WWN_LEN];
-	int i, ret;
+	struct names names = { 0 };
+	size_t i;
+	int ret;
 
 	if (wwn)
 		return reset(nl, wwn);
-	memset(names, 0, sizeof(names));
-	ret = fv_get(nl, FASTVHOST_CMD_TARGET_GET, NULL, collect, names);
-	for (i = 0; !ret && i < 64 && names[i][0]; i++)
-		ret = reset(nl, names[i]);
+	ret = fv_get(nl, FASTVHOST_CMD_TARGET_GET, NULL, collect, &names);
+	for (i = 0; !ret && i < names.n; i++)
+		ret = reset(nl, names.wwn[i]);
+	free(names.wwn);
 	return ret;
 }
 

@@ -9,7 +9,30 @@
 #include <linux/blkdev.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <net/genetlink.h>
 #include <target/target_core_fabric.h>
+
+/*
+ * Multicast groups that need CAP_NET_ADMIN to join came with 6.7 and
+ * stable 6.1.y; without the flag the monitor group would be open to
+ * every user, so refuse to build.
+ */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "fastvhost needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.7, or 6.1.64 and later)"
+#endif
+
+/* The attributes of a dump request: 6.7 keeps a whole genl_info. */
+#ifdef FV_HAVE_GENL_INFO_DUMP
+static inline struct nlattr **fv_genl_dump_attrs(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb)->attrs;
+}
+#else
+static inline struct nlattr **fv_genl_dump_attrs(struct netlink_callback *cb)
+{
+	return genl_dumpit_info(cb)->attrs;
+}
+#endif
 
 /* 6.8 dropped the counter argument of eventfd_signal(). */
 #ifdef FV_HAVE_EVENTFD_SIGNAL_NOCOUNT

@@ -17,6 +17,7 @@
 
 #include "fabric.h"
 #include "netlink.h"
+#include "numa.h"
 #include "compat.h"
 
 DEFINE_MUTEX(fv_fabric_mutex);	/* the configuration lock, see fabric.h */
@@ -163,6 +164,7 @@ static struct se_portal_group *fv_make_tpg(struct se_wwn *wwn, const char *name)
 	if (!tpg)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&tpg->lock);
+	xa_init(&tpg->lun_node);
 	INIT_LIST_HEAD(&tpg->node);
 	tpg->tport = tport;
 	tpg->tag = tag;
@@ -207,12 +209,21 @@ static void fv_drop_tpg(struct se_portal_group *se_tpg)
 	mutex_unlock(&tpg->lock);
 
 	core_tpg_deregister(se_tpg);
+	xa_destroy(&tpg->lun_node);
 	kfree(tpg);
 }
 
 static int fv_port_link(struct se_portal_group *se_tpg, struct se_lun *lun)
 {
 	struct fv_tpg *tpg = to_fv_tpg(se_tpg);
+
+	/*
+	 * The admin's symlink(2), under no lock of ours: the one place that
+	 * resolves the backstore's path (numa.c).
+	 */
+	if (fv_lun_node_cache(tpg, lun))
+		pr_warn("%s tpgt %u lun %llu: out of memory; its NUMA node is taken as none\n",
+			tpg->tport->name, tpg->tag, lun->unpacked_lun);
 
 	mutex_lock(&fv_fabric_mutex);
 	mutex_lock(&tpg->lock);
@@ -235,6 +246,7 @@ static void fv_port_unlink(struct se_portal_group *se_tpg, struct se_lun *lun)
 	fv_fabric_gen++;
 	fv_nl_notify_lun(tpg, lun, FASTVHOST_CMD_LUN_DEL_NTF);
 	mutex_unlock(&fv_fabric_mutex);
+	fv_lun_node_forget(tpg, lun);
 }
 
 static ssize_t fv_tpg_nexus_show(struct config_item *item, char *page)

@@ -8,6 +8,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/xarray.h>
 #include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
 #include <linux/fastvhost.h>
@@ -17,7 +18,11 @@
 #define FV_MAX_DATA_SG	2048	/* scatterlist entries LIO may hand one command */
 
 #define FV_CFG_MAX_VQS	130	/* control, event and 128 request queues */
-#define FV_CFG_NO_WORKER	0xff
+#define FV_CFG_MAX_IO_VQS	(FV_CFG_MAX_VQS - 2)
+#define FV_CFG_NO_WORKER	0xff	/* in map[]: the default spread */
+/* Workers are numbered below FASTVHOST_MAX_WORKERS, one for each queue at most. */
+static_assert(FASTVHOST_MAX_WORKERS == FV_CFG_MAX_VQS);
+static_assert(FASTVHOST_MAX_WORKERS <= FV_CFG_NO_WORKER);
 #define FV_POLL_MAX_NS_DEFAULT	32000	/* as QEMU's IOThread poll-max-ns */
 
 /*
@@ -58,6 +63,12 @@ struct fv_tpg {
 	char nexus_name[FV_NAMELEN];
 	void *owner;			/* attached vhost device, NULL when free */
 	unsigned int nr_luns;
+
+	/*
+	 * unpacked_lun -> NUMA node of its storage + 1 (xa_mk_value), found
+	 * when the LUN was linked (numa.c); the xarray's own lock.
+	 */
+	struct xarray lun_node;
 
 	struct list_head node;		/* on fv_tpg_list, under fv_fabric_mutex */
 };

@@ -41,6 +41,12 @@
  * new node only after that.  A failure before the swap changes nothing:
  * the old workers, their lists, the layout and the pools are whole, and
  * the queues are published to the old workers again.
+ *
+ * Local users: every netlink op and the monitor group need CAP_NET_ADMIN.
+ * Nothing under fv_fabric_mutex, genl_mutex or LIO's tpg_lun_mutex resolves
+ * a path or waits on a filesystem: a LUN's NUMA node is found in the
+ * fabric's link callback, in the linking admin's context and before
+ * fv_fabric_mutex, and kept in tpg->lun_node for everyone after (numa.c).
  */
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H

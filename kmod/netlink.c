@@ -2,8 +2,10 @@
 /*
  * The "fastvhost" generic netlink family (uapi/fastvhost.yaml): targets,
  * their placement and polling settings, per-queue statistics, and monitor
- * events.  Every handler runs under fv_fabric_mutex, the configuration
- * lock; the data path never takes it.
+ * events.  Every op and the monitor group need CAP_NET_ADMIN.  Every
+ * handler runs under fv_fabric_mutex, the configuration lock, and so
+ * resolves no path and waits on no filesystem (a LUN's node is read from
+ * the cache numa.c fills at link time); the data path never takes it.
  */
 #include <linux/cpumask.h>
 #include <linux/nodemask.h>
@@ -15,6 +17,7 @@
 #include "netlink.h"
 #include "numa.h"
 #include "stats.h"
+#include "compat.h"
 
 #define FV_POLL_MAX_NS_LIMIT	(10 * NSEC_PER_MSEC)
 #define FV_POLL_FACTOR_MAX	16
@@ -63,7 +66,7 @@ static void lun_backstore(struct se_lun *lun, char *buf, size_t len)
 	rcu_read_unlock();
 }
 
-static int put_lun(struct sk_buff *skb, struct se_lun *lun)
+static int put_lun(struct sk_buff *skb, struct fv_tpg *tpg, struct se_lun *lun)
 {
 	char bs[2 * CONFIGFS_ITEM_NAME_LEN + 2];
 	struct nlattr *nest;
@@ -72,9 +75,10 @@ static int put_lun(struct sk_buff *skb, struct se_lun *lun)
 	nest = nla_nest_start(skb, FASTVHOST_A_TPG_LUN);
 	if (!nest)
 		return -EMSGSIZE;
+	/* The node found at link time: no path lookup under our locks. */
 	if (nla_put_u32(skb, FASTVHOST_A_LUN_INDEX, lun->unpacked_lun) ||
 	    nla_put_string(skb, FASTVHOST_A_LUN_BACKSTORE, bs) ||
-	    nla_put_s32(skb, FASTVHOST_A_LUN_NODE, fv_lun_node(lun))) {
+	    nla_put_s32(skb, FASTVHOST_A_LUN_NODE, fv_lun_node(tpg, lun))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -82,45 +86,50 @@ static int put_lun(struct sk_buff *skb, struct se_lun *lun)
 	return 0;
 }
 
-/* One tpg nest; @only, if set, limits the LUNs to that one. */
-static int put_tpg(struct sk_buff *skb, struct fv_tpg *tpg, struct se_lun *only)
+/* The nexus name of @tpg, "" without one. */
+static void tpg_nexus(struct fv_tpg *tpg, char *buf, size_t len)
 {
-	struct se_portal_group *se_tpg = &tpg->se_tpg;
+	mutex_lock(&tpg->lock);
+	strscpy(buf, tpg->sess ? tpg->nexus_name : "", len);
+	mutex_unlock(&tpg->lock);
+}
+
+/*
+ * A tpg nest opened with its tpgt and nexus (@nexus, from tpg_nexus(), so
+ * that no tpg->lock is taken inside tpg_lun_mutex: LIO's session setup
+ * takes them the other way round); NULL when the skb is full.
+ */
+static struct nlattr *open_tpg(struct sk_buff *skb, struct fv_tpg *tpg, const char *nexus)
+{
 	struct nlattr *nest;
-	struct se_lun *lun;
-	int ret = -EMSGSIZE;
 
 	nest = nla_nest_start(skb, FASTVHOST_A_TARGET_TPG);
 	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u16(skb, FASTVHOST_A_TPG_TPGT, tpg->tag))
-		goto err;
-	mutex_lock(&tpg->lock);
-	if (tpg->sess && nla_put_string(skb, FASTVHOST_A_TPG_NEXUS, tpg->nexus_name)) {
-		mutex_unlock(&tpg->lock);
-		goto err;
+		return NULL;
+	if (nla_put_u16(skb, FASTVHOST_A_TPG_TPGT, tpg->tag) ||
+	    (nexus[0] && nla_put_string(skb, FASTVHOST_A_TPG_NEXUS, nexus))) {
+		nla_nest_cancel(skb, nest);
+		return NULL;
 	}
-	mutex_unlock(&tpg->lock);
+	return nest;
+}
 
-	if (only) {
-		ret = put_lun(skb, only);
-	} else {
-		ret = 0;
-		mutex_lock(&se_tpg->tpg_lun_mutex);
-		hlist_for_each_entry(lun, &se_tpg->tpg_lun_hlist, link) {
-			ret = put_lun(skb, lun);
-			if (ret)
-				break;
-		}
-		mutex_unlock(&se_tpg->tpg_lun_mutex);
+/* The tpg nest of one LUN, for the link events. */
+static int put_tpg_lun(struct sk_buff *skb, struct fv_tpg *tpg, struct se_lun *lun)
+{
+	char nexus[FV_NAMELEN];
+	struct nlattr *nest;
+
+	tpg_nexus(tpg, nexus, sizeof(nexus));
+	nest = open_tpg(skb, tpg, nexus);
+	if (!nest)
+		return -EMSGSIZE;
+	if (put_lun(skb, tpg, lun)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
 	}
-	if (ret)
-		goto err;
 	nla_nest_end(skb, nest);
 	return 0;
-err:
-	nla_nest_cancel(skb, nest);
-	return ret;
 }
 
 static int put_cfg(struct sk_buff *skb, struct fv_tport *tport)
@@ -142,29 +151,134 @@ static int put_cfg(struct sk_buff *skb, struct fv_tport *tport)
 	return 0;
 }
 
-/* The configured queue-to-worker map, for a target with no guest. */
-static int put_map(struct sk_buff *skb, struct fv_tport *tport)
+/*
+ * One message of a target.  A target is a row of items: its settings,
+ * then each portal group and each of its LUNs, then each queue (of the
+ * attached device, or of the configured map).  A message holds the wwn
+ * (and owner) and as many items as fit, from @skip on; a tpg nest cut
+ * by the end of a message is opened again, with its tpgt, in the next.
+ */
+struct fv_fill {
+	struct sk_buff *skb;
+	struct fv_tport *tport;
+	bool stats;
+	long skip;		/* items sent in earlier messages */
+	long pos;		/* items walked in this one */
+	bool full;
+	struct nlattr *tpg;	/* the open tpg nest, if any */
+};
+
+/* Whether the item at f->pos is this message's to put; counts it. */
+static bool fill_take(struct fv_fill *f)
 {
+	if (f->full)
+		return false;
+	return f->pos++ >= f->skip;
+}
+
+/* An item did not fit: it goes to the next message. */
+static void fill_full(struct fv_fill *f)
+{
+	f->pos--;
+	f->full = true;
+}
+
+static void fill_close_tpg(struct fv_fill *f)
+{
+	if (f->tpg)
+		nla_nest_end(f->skb, f->tpg);
+	f->tpg = NULL;
+}
+
+static void fill_tpg(struct fv_fill *f, struct fv_tpg *tpg)
+{
+	struct se_portal_group *se_tpg = &tpg->se_tpg;
+	char nexus[FV_NAMELEN];
+	struct se_lun *lun;
+
+	tpg_nexus(tpg, nexus, sizeof(nexus));
+	if (fill_take(f)) {
+		f->tpg = open_tpg(f->skb, tpg, nexus);
+		if (!f->tpg) {
+			fill_full(f);
+			return;
+		}
+	}
+	mutex_lock(&se_tpg->tpg_lun_mutex);
+	hlist_for_each_entry(lun, &se_tpg->tpg_lun_hlist, link) {
+		if (!fill_take(f))
+			continue;
+		if (!f->tpg)
+			f->tpg = open_tpg(f->skb, tpg, nexus);
+		if (!f->tpg || put_lun(f->skb, tpg, lun)) {
+			fill_full(f);
+			break;
+		}
+	}
+	mutex_unlock(&se_tpg->tpg_lun_mutex);
+	fill_close_tpg(f);
+}
+
+/* The configured queue-to-worker map, for a target with no guest. */
+static void fill_map(struct fv_fill *f)
+{
+	const struct fv_target_cfg *cfg = &f->tport->cfg;
 	struct nlattr *nest;
 	int i;
 
 	for (i = 0; i < FV_CFG_MAX_VQS; i++) {
-		if (tport->cfg.map[i] == FV_CFG_NO_WORKER)
+		if (cfg->map[i] == FV_CFG_NO_WORKER || !fill_take(f))
 			continue;
-		nest = nla_nest_start(skb, FASTVHOST_A_TARGET_QUEUE);
-		if (!nest ||
-		    nla_put_u32(skb, FASTVHOST_A_QUEUE_INDEX, i) ||
-		    nla_put_u32(skb, FASTVHOST_A_QUEUE_WORKER, tport->cfg.map[i]))
-			return -EMSGSIZE;
-		nla_nest_end(skb, nest);
+		nest = nla_nest_start(f->skb, FASTVHOST_A_TARGET_QUEUE);
+		if (!nest)
+			goto full;
+		if (nla_put_u32(f->skb, FASTVHOST_A_QUEUE_INDEX, i) ||
+		    nla_put_u32(f->skb, FASTVHOST_A_QUEUE_WORKER, cfg->map[i])) {
+			nla_nest_cancel(f->skb, nest);
+			goto full;
+		}
+		nla_nest_end(f->skb, nest);
 	}
-	return 0;
+	return;
+full:
+	fill_full(f);
 }
 
-static int fill_target(struct sk_buff *skb, struct fv_tport *tport, u32 portid,
-		       u32 seq, int flags, u8 cmd, struct netlink_callback *cb)
+static void fill_queues(struct fv_fill *f)
 {
-	bool stats = cmd == FASTVHOST_CMD_STATS_GET;
+	unsigned int i, n;
+
+	if (!f->tport->owner) {
+		if (!f->stats)
+			fill_map(f);
+		return;
+	}
+	n = fv_stats_nr_queues(f->tport->owner);
+	for (i = 0; i < n; i++) {
+		if (!fill_take(f))
+			continue;
+		if (fv_stats_put_queue(f->tport->owner, f->skb, i, f->stats)) {
+			fill_full(f);
+			return;
+		}
+	}
+}
+
+/*
+ * One message of @tport from item *@resume on.  Returns 0 when the
+ * target is complete, 1 when it goes on in another message (*@resume is
+ * where), -EMSGSIZE when not even one item fits.
+ */
+static int fill_target(struct sk_buff *skb, struct fv_tport *tport, u32 portid,
+		       u32 seq, int flags, u8 cmd, struct netlink_callback *cb,
+		       long *resume)
+{
+	struct fv_fill f = {
+		.skb = skb,
+		.tport = tport,
+		.stats = cmd == FASTVHOST_CMD_STATS_GET,
+		.skip = *resume,
+	};
 	struct fv_tpg *tpg;
 	void *hdr;
 
@@ -179,41 +293,49 @@ static int fill_target(struct sk_buff *skb, struct fv_tport *tport, u32 portid,
 		goto err;
 	if (tport->owner && nla_put_u32(skb, FASTVHOST_A_TARGET_OWNER_PID, tport->owner_pid))
 		goto err;
-	if (!stats) {
-		list_for_each_entry(tpg, &fv_tpg_list, node)
-			if (tpg->tport == tport && put_tpg(skb, tpg, NULL))
-				goto err;
-		if (put_cfg(skb, tport))
-			goto err;
-	}
-	if (tport->owner) {
-		if (fv_stats_fill(tport->owner, skb, stats))
-			goto err;
-	} else if (!stats && put_map(skb, tport)) {
+
+	/* Item: the settings and the number of queues. */
+	if (fill_take(&f) &&
+	    ((!f.stats && put_cfg(skb, tport)) ||
+	     (tport->owner && nla_put_u32(skb, FASTVHOST_A_TARGET_NR_QUEUES,
+					  fv_stats_nr_queues(tport->owner)))))
 		goto err;
-	}
+	if (!f.stats)
+		list_for_each_entry(tpg, &fv_tpg_list, node)
+			if (tpg->tport == tport)
+				fill_tpg(&f, tpg);
+	fill_queues(&f);
+
+	if (f.full && f.pos == f.skip)
+		goto err;	/* not one item */
 	genlmsg_end(skb, hdr);
-	return 0;
+	*resume = f.pos;
+	return f.full ? 1 : 0;
 err:
 	genlmsg_cancel(skb, hdr);
 	return -EMSGSIZE;
 }
 
 /* The target named by the request's WWN attribute, with extack on error. */
-static struct fv_tport *req_tport(struct genl_info *info)
+static struct fv_tport *find_tport(struct nlattr **attrs, struct netlink_ext_ack *extack)
 {
 	struct fv_tport *tport;
 
 	lockdep_assert_held(&fv_fabric_mutex);
-	if (GENL_REQ_ATTR_CHECK(info, FASTVHOST_A_TARGET_WWN))
-		return ERR_PTR(-EINVAL);
-	tport = fv_tport_find(nla_data(info->attrs[FASTVHOST_A_TARGET_WWN]));
+	tport = fv_tport_find(nla_data(attrs[FASTVHOST_A_TARGET_WWN]));
 	if (!tport) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FASTVHOST_A_TARGET_WWN],
+		NL_SET_ERR_MSG_ATTR(extack, attrs[FASTVHOST_A_TARGET_WWN],
 				    "no fastvhost target with this WWN");
 		return ERR_PTR(-ENOENT);
 	}
 	return tport;
+}
+
+static struct fv_tport *req_tport(struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, FASTVHOST_A_TARGET_WWN))
+		return ERR_PTR(-EINVAL);
+	return find_tport(info->attrs, info->extack);
 }
 
 static int fv_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -221,6 +343,7 @@ static int fv_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 	u8 cmd = info->genlhdr->cmd;
 	struct fv_tport *tport;
 	struct sk_buff *msg;
+	long resume = 0;
 	int ret;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -233,9 +356,11 @@ static int fv_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = PTR_ERR(tport);
 		goto err;
 	}
-	ret = fill_target(msg, tport, info->snd_portid, info->snd_seq, 0, cmd, NULL);
+	ret = fill_target(msg, tport, info->snd_portid, info->snd_seq, 0, cmd, NULL, &resume);
 	if (ret) {
-		NL_SET_ERR_MSG(info->extack, "target too large for one message");
+		NL_SET_ERR_MSG(info->extack,
+			       "target too large for one message; dump it with its WWN");
+		ret = -EMSGSIZE;
 		goto err;
 	}
 	mutex_unlock(&fv_fabric_mutex);
@@ -246,40 +371,110 @@ err:
 	return ret;
 }
 
+/* A dump may name one target: it must exist when the dump starts. */
+static int fv_nl_get_start(struct netlink_callback *cb)
+{
+	struct nlattr **attrs = fv_genl_dump_attrs(cb);
+	struct fv_tport *tport;
+
+	if (!attrs || !attrs[FASTVHOST_A_TARGET_WWN])
+		return 0;
+	mutex_lock(&fv_fabric_mutex);
+	tport = find_tport(attrs, cb->extack);
+	mutex_unlock(&fv_fabric_mutex);
+	return PTR_ERR_OR_ZERO(tport);
+}
+
+/*
+ * cb->args[0]: targets done; cb->args[1]: items of the next one sent.
+ * Positions, not pointers: the dump is flagged (NLM_F_DUMP_INTR) when
+ * fv_fabric_gen moved under it, and the reader starts over.
+ */
 static int fv_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	u8 cmd = ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd;
+	struct nlattr **attrs = fv_genl_dump_attrs(cb);
+	const char *only = NULL;
 	struct fv_tport *tport;
-	long i = 0, skip = cb->args[0];
+	long i = 0, done = cb->args[0], resume = cb->args[1];
 	int ret = 0;
 
+	if (attrs && attrs[FASTVHOST_A_TARGET_WWN])
+		only = nla_data(attrs[FASTVHOST_A_TARGET_WWN]);
 	mutex_lock(&fv_fabric_mutex);
 	cb->seq = fv_fabric_gen;
 	list_for_each_entry(tport, &fv_tport_list, node) {
-		if (i++ < skip)
+		if (only && strcmp(tport->name, only))
+			continue;
+		if (i++ < done)
 			continue;
 		ret = fill_target(skb, tport, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, NLM_F_MULTI, cmd, cb);
-		if (ret) {
-			i--;
+				  cb->nlh->nlmsg_seq, NLM_F_MULTI, cmd, cb, &resume);
+		if (ret)
 			break;
-		}
+		done++;
+		resume = 0;
 	}
 	mutex_unlock(&fv_fabric_mutex);
-	cb->args[0] = i;
-	/* A single target too large for an empty skb is an error, not the end. */
-	if (ret && i == skip)
+	cb->args[0] = done;
+	cb->args[1] = resume;
+	/* Not one item of a target in an empty skb is an error, not the end. */
+	if (ret < 0 && !skb->len)
 		return ret;
 	return skb->len;
 }
 
-static int parse_queues(struct genl_info *info, struct fv_target_cfg *cfg)
+/*
+ * The workers a queue map may name: the target's worker count; with one
+ * worker per request queue, as many as the attached guest has request
+ * queues, or as many as a guest can have while none is attached.
+ */
+enum fv_map_bound { FV_MAP_WORKERS, FV_MAP_GUEST, FV_MAP_ANY };
+
+static unsigned int map_limit(struct fv_tport *tport, const struct fv_target_cfg *cfg,
+			      enum fv_map_bound *why)
+{
+	if (cfg->workers) {
+		*why = FV_MAP_WORKERS;
+		return cfg->workers;
+	}
+	if (tport->owner) {
+		*why = FV_MAP_GUEST;
+		return fv_stats_nr_io_queues(tport->owner);
+	}
+	*why = FV_MAP_ANY;
+	return FV_CFG_MAX_IO_VQS;
+}
+
+static void map_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
+		      enum fv_map_bound why)
+{
+	switch (why) {
+	case FV_MAP_WORKERS:
+		NL_SET_ERR_MSG_ATTR(extack, attr, "worker beyond the target's worker count");
+		break;
+	case FV_MAP_GUEST:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "worker beyond the attached guest's request queues (one worker each)");
+		break;
+	case FV_MAP_ANY:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "worker beyond the request queues a guest can have (one worker each)");
+		break;
+	}
+}
+
+static int parse_queues(struct genl_info *info, struct fv_tport *tport,
+			struct fv_target_cfg *cfg)
 {
 	struct nlattr *tb[FASTVHOST_A_QUEUE_MAX + 1];
+	enum fv_map_bound why;
+	unsigned int limit, i;
 	struct nlattr *attr;
 	int rem, ret;
 	u32 q, w;
 
+	limit = map_limit(tport, cfg, &why);
 	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(attr) != FASTVHOST_A_TARGET_QUEUE)
 			continue;
@@ -294,12 +489,19 @@ static int parse_queues(struct genl_info *info, struct fv_target_cfg *cfg)
 		}
 		q = nla_get_u32(tb[FASTVHOST_A_QUEUE_INDEX]);
 		w = nla_get_u32(tb[FASTVHOST_A_QUEUE_WORKER]);
-		if (cfg->workers && w >= cfg->workers) {
-			NL_SET_ERR_MSG_ATTR(info->extack, tb[FASTVHOST_A_QUEUE_WORKER],
-					    "worker index beyond the number of workers");
+		if (w >= limit) {
+			map_error(info->extack, tb[FASTVHOST_A_QUEUE_WORKER], why);
 			return -EINVAL;
 		}
 		cfg->map[q] = w;
+	}
+	/* What the map kept from before must fit a new worker count too. */
+	for (i = 0; i < FV_CFG_MAX_VQS; i++) {
+		if (cfg->map[i] == FV_CFG_NO_WORKER || cfg->map[i] < limit)
+			continue;
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FASTVHOST_A_TARGET_WORKERS],
+				    "the queue map keeps a worker beyond the workers there will be; change or clear it");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -388,9 +590,11 @@ static int fv_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	if (nla_get_flag(a[FASTVHOST_A_TARGET_MAP_RESET]))
 		memset(cfg->map, FV_CFG_NO_WORKER, sizeof(cfg->map));
-	ret = parse_queues(info, cfg);
-	if (ret)
-		goto out;
+	if (a[FASTVHOST_A_TARGET_WORKERS] || a[FASTVHOST_A_TARGET_QUEUE]) {
+		ret = parse_queues(info, tport, cfg);
+		if (ret)
+			goto out;
+	}
 
 	if (tport->owner) {
 		ret = fv_stats_apply_cfg(tport->owner, cfg, info->extack);
@@ -436,10 +640,12 @@ static int fv_nl_reset_doit(struct sk_buff *skb, struct genl_info *info)
 static const struct genl_ops fv_nl_ops[] = {
 	{
 		.cmd		= FASTVHOST_CMD_TARGET_GET,
+		.start		= fv_nl_get_start,
 		.doit		= fv_nl_get_doit,
 		.dumpit		= fv_nl_get_dumpit,
 		.policy		= fv_wwn_policy,
 		.maxattr	= FASTVHOST_A_TARGET_WWN,
+		.flags		= GENL_ADMIN_PERM,
 	},
 	{
 		.cmd		= FASTVHOST_CMD_TARGET_SET,
@@ -450,10 +656,12 @@ static const struct genl_ops fv_nl_ops[] = {
 	},
 	{
 		.cmd		= FASTVHOST_CMD_STATS_GET,
+		.start		= fv_nl_get_start,
 		.doit		= fv_nl_get_doit,
 		.dumpit		= fv_nl_get_dumpit,
 		.policy		= fv_wwn_policy,
 		.maxattr	= FASTVHOST_A_TARGET_WWN,
+		.flags		= GENL_ADMIN_PERM,
 	},
 	{
 		.cmd		= FASTVHOST_CMD_STATS_RESET,
@@ -464,8 +672,9 @@ static const struct genl_ops fv_nl_ops[] = {
 	},
 };
 
+/* Events name guests, their owners and their LUNs: for admins only. */
 static const struct genl_multicast_group fv_nl_mcgrps[] = {
-	{ .name = FASTVHOST_MCGRP_MONITOR },
+	{ .name = FASTVHOST_MCGRP_MONITOR, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family fv_nl_family __ro_after_init = {
@@ -518,7 +727,7 @@ void fv_nl_notify_lun(struct fv_tpg *tpg, struct se_lun *lun, u8 cmd)
 	hdr = genlmsg_put(msg, 0, 0, &fv_nl_family, 0, cmd);
 	if (!hdr ||
 	    nla_put_string(msg, FASTVHOST_A_TARGET_WWN, tpg->tport->name) ||
-	    put_tpg(msg, tpg, lun)) {
+	    put_tpg_lun(msg, tpg, lun)) {
 		nlmsg_free(msg);
 		return;
 	}

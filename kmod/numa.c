@@ -4,6 +4,13 @@
  * device, for fileio the device under its filesystem, found by walking up
  * the device chain (partition, disk, controller, PCI function) to the
  * first one with a node.  rd_mcp is memory and has no preference.
+ *
+ * Finding it resolves the backstore's path, which may sleep as long as
+ * the filesystem likes (a FUSE server that never answers), in the mount
+ * namespace of the caller.  So it is done once, when the LUN is linked,
+ * in the context of the admin who links it and under no lock of ours,
+ * and kept in the portal group (tpg->lun_node); everything after that
+ * (netlink, SET_ENDPOINT) reads the cache.
  */
 #include <linux/blkdev.h>
 #include <linux/device.h>
@@ -71,15 +78,28 @@ static int backstore_node(struct se_device *sd)
 	return devt_node(devt);
 }
 
-int fv_lun_node(struct se_lun *lun)
+int fv_lun_node_cache(struct fv_tpg *tpg, struct se_lun *lun)
 {
-	/*
-	 * Callers hold tpg_lun_mutex or are in a link callback: the device
-	 * cannot go while a LUN links to it.
-	 */
+	/* In the link callback: the device cannot go while a LUN links to it. */
 	struct se_device *sd = rcu_dereference_protected(lun->lun_se_dev, 1);
+	int node = sd ? backstore_node(sd) : NUMA_NO_NODE;
 
-	return sd ? backstore_node(sd) : NUMA_NO_NODE;
+	might_sleep();
+	/* Stored as node + 1: NUMA_NO_NODE is stored too, as 0. */
+	return xa_err(xa_store(&tpg->lun_node, lun->unpacked_lun,
+			       xa_mk_value(node + 1), GFP_KERNEL));
+}
+
+void fv_lun_node_forget(struct fv_tpg *tpg, struct se_lun *lun)
+{
+	xa_erase(&tpg->lun_node, lun->unpacked_lun);
+}
+
+int fv_lun_node(struct fv_tpg *tpg, struct se_lun *lun)
+{
+	void *v = xa_load(&tpg->lun_node, lun->unpacked_lun);
+
+	return xa_is_value(v) ? (int)xa_to_value(v) - 1 : NUMA_NO_NODE;
 }
 
 void fv_cfg_node(struct fv_tport *tport, const struct fv_target_cfg *cfg,
@@ -104,7 +124,7 @@ void fv_cfg_node(struct fv_tport *tport, const struct fv_target_cfg *cfg,
 			continue;
 		mutex_lock(&tpg->se_tpg.tpg_lun_mutex);
 		hlist_for_each_entry(lun, &tpg->se_tpg.tpg_lun_hlist, link) {
-			node = fv_lun_node(lun);
+			node = fv_lun_node(tpg, lun);
 			if (node == NUMA_NO_NODE)
 				continue;
 			nc->node = node;

@@ -104,23 +104,39 @@ err:
 	return ret;
 }
 
-int fv_stats_fill(void *owner, struct sk_buff *skb, bool stats)
+unsigned int fv_stats_nr_queues(void *owner)
 {
 	struct fv_dev *dev = owner;
 	unsigned int i, n = 0;
 
 	lockdep_assert_held(&fv_fabric_mutex);
-	for (i = 0; i < FV_MAX_VQS; i++) {
-		if (!READ_ONCE(dev->vqs[i]->num))
-			continue;
-		n = i + 1;
-	}
-	if (nla_put_u32(skb, FASTVHOST_A_TARGET_NR_QUEUES, n))
-		return -EMSGSIZE;
-	for (i = 0; i < n; i++)
-		if (put_queue(skb, dev->vqs[i], stats))
-			return -EMSGSIZE;
-	return 0;
+	for (i = 0; i < FV_MAX_VQS; i++)
+		if (READ_ONCE(dev->vqs[i]->num))
+			n = i + 1;
+	return n;
+}
+
+unsigned int fv_stats_nr_io_queues(void *owner)
+{
+	struct fv_dev *dev = owner;
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&fv_fabric_mutex);
+	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++)
+		if (READ_ONCE(dev->vqs[i]->num))
+			n++;
+	return max(n, 1U);
+}
+
+int fv_stats_put_queue(void *owner, struct sk_buff *skb, unsigned int index,
+		       bool stats)
+{
+	struct fv_dev *dev = owner;
+
+	lockdep_assert_held(&fv_fabric_mutex);
+	if (WARN_ON_ONCE(index >= FV_MAX_VQS))
+		return -EINVAL;
+	return put_queue(skb, dev->vqs[index], stats);
 }
 
 /* Zero what readers see: the worker's counters become the baseline. */

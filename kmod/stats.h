@@ -65,7 +65,13 @@ static inline void fv_stats_init(struct fv_vq_stats *s)
  * run under fv_fabric_mutex, which keeps the device attached and its
  * workers running; they read the queues without taking any data-path lock.
  */
-int fv_stats_fill(void *owner, struct sk_buff *skb, bool stats);
+/* Queues of the device, the last one with a size included. */
+unsigned int fv_stats_nr_queues(void *owner);
+/* Workers one per request queue gives it (at least one). */
+unsigned int fv_stats_nr_io_queues(void *owner);
+/* The queue nest of queue @index, with its counters when @stats. */
+int fv_stats_put_queue(void *owner, struct sk_buff *skb, unsigned int index,
+		       bool stats);
 void fv_stats_reset(void *owner);
 int fv_stats_apply_cfg(void *owner, const struct fv_target_cfg *cfg,
 		       struct netlink_ext_ack *extack);

@@ -105,7 +105,8 @@ static bool have_node(int node)
 	return !stat(path, &s);
 }
 
-#define PL_DEFAULTS "--node auto --cpus all --workers 0 " \
+/* The map is cleared too: a worker count must fit the map it finds. */
+#define PL_DEFAULTS "--node auto --cpus all --workers 0 --map default " \
 		    "--poll-ns 32000 --poll-grow 0 --poll-shrink 0"
 
 FIXTURE(pl) {

@@ -31,7 +31,7 @@
 #include <linux/virtio_scsi.h>
 
 #define VG_MAX_REGIONS	4
-#define VG_MAX_IO_VQS	64
+#define VG_MAX_IO_VQS	128		/* what vhost-scsi and fastvhost serve */
 #define VG_MAX_VQS	(2 + VG_MAX_IO_VQS)
 #define VG_VQ_CTRL	0
 #define VG_VQ_EVENT	1
