@@ -350,7 +350,8 @@ guest() {
 
 # The holder sends "io N GAP_US" (holder.c) and waits for it to finish.
 hold_io() {
-	local n=$(grep -c '^io ' "$tmp/holder.out")
+	local n
+	n=$(grep -c '^io ' "$tmp/holder.out")
 	echo "io $1 $2" >&9
 	for _ in $(seq 600); do
 		[ "$(grep -c '^io ' "$tmp/holder.out")" -gt "$n" ] && break
