@@ -60,7 +60,10 @@ backstore() {
 	iblock) echo "udev_path=$3" > "$b/control" ;;
 	fileio) echo "fd_dev_name=$3,fd_dev_size=$((64 << 20))" > "$b/control" ;;
 	esac || return 1
-	echo "fvnuma-$2" > "$b/wwn/vpd_unit_serial" && echo 1 > "$b/enable"
+	# fastvhost finds the storage by the device's udev_path attribute,
+	# which targetcli sets and the control string does not.
+	echo "$3" > "$b/udev_path" &&
+		echo "fvnuma-$2" > "$b/wwn/vpd_unit_serial" && echo 1 > "$b/enable"
 }
 
 hold() {
@@ -122,9 +125,13 @@ assert q and all(x.get("node") == int(sys.argv[1]) for x in q), q
 }
 
 iblock_on() {	# iblock_on NODE
+	local rc=0
 	disk[$1]=$(disk_of "$1") || return 1
 	backstore iblock "fvnuma$1" "${disk[$1]}" || return 1
-	on_node "$1" "block/fvnuma$1"
+	on_node "$1" "block/fvnuma$1" || rc=1
+	# Let the disk go: fileio_on makes a filesystem on it.
+	rmdir "$cfg/core/iblock_0/fvnuma$1" || rc=1
+	return $rc
 }
 
 fileio_on() {	# fileio_on NODE: a file on an ext4 on the disk
