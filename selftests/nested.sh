@@ -358,20 +358,13 @@ test_one() {
 	fi
 	diag "$bs: target $WWN -> $BS_PATH [${SECONDS}s]"
 	run_guest "$log"
-	# The L2 kernel's own troubles under nested KVM on TCG earn one rerun,
-	# said: a double fault or int3 in its entry code with no device frame,
-	# or a boot that ended or hung before /init (nothing of the device
-	# runs before /init loads virtio_scsi).
-	local flake=
-	if [ -n "$L2_WHY" ] && grep -qE 'PANIC: double fault|Oops: int3' "$log" &&
-	   ! grep -A30 -E 'double fault|Oops: int3' "$log" | grep -v 'Modules linked in' |
-		grep -qE 'virtscsi|scsi_|sd_'; then
-		flake="took '$(grep -m1 -oE 'PANIC: double fault|Oops: int3' "$log")'"
-	elif [ -n "$L2_WHY" ] && ! grep -q 'FVGUEST: INFO kernel ' "$log"; then
-		flake="stopped before /init"
-	fi
-	if [ -n "$flake" ]; then
-		diag "the L2 kernel $flake (nested KVM under TCG); rerunning it once"
+	# One rerun, said, only for a guest that never reached /init (its
+	# first line): nested KVM on TCG stops an L2 in early boot now and
+	# then, and nothing of the device runs before /init loads
+	# virtio_scsi.  A guest that died after /init fails, its log shown:
+	# a DMA to the wrong guest address looks just like that.
+	if [ -n "$L2_WHY" ] && ! grep -q 'FVGUEST: INFO kernel ' "$log"; then
+		diag "the L2 kernel stopped before /init (nested KVM under TCG); rerunning it once"
 		mv "$log" "$log.first"
 		run_guest "$log"
 	fi

@@ -8,7 +8,8 @@
 #   -f FABRIC  which device/fabric: vhost (/dev/vhost-scsi, default) or
 #              fastvhost (/dev/fastvhost)
 #   -s         set up first: modprobe, insmod $FV_KO for fastvhost, create
-#              the standard target (lib/target.sh tgt_up), remove it after
+#              the standard target (lib/target.sh tgt_up); remove it after,
+#              as one more result that fails when the teardown does
 #   -t TEST    run only this test program (repeatable); default: all
 #   -T SEC     per-program timeout (default 1800)
 #   HARNESS_ARGS are passed to every program (e.g. -r cmds.inquiry, -l)
@@ -31,7 +32,7 @@ while getopts "f:st:T:h" opt; do
 	s) setup=1 ;;
 	t) tests+=("$OPTARG") ;;
 	T) tmo=$OPTARG ;;
-	*) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -41,7 +42,7 @@ shift $((OPTIND - 1))
 bail() { echo "Bail out! $*"; exit 2; }
 
 echo "KTAP version 1"
-echo "1..${#tests[@]}"
+echo "1..$((${#tests[@]} + setup))"
 
 if [ $setup = 1 ]; then
 	modprobe -a target_core_mod target_core_file >/dev/null 2>&1 ||
@@ -58,7 +59,7 @@ if [ $setup = 1 ]; then
 	*) bail "unknown fabric $fabric" ;;
 	esac
 	tgt_up "$fabric" || { tgt_down; bail "target setup failed"; }
-	trap 'tgt_down || echo "# target teardown failed"' EXIT
+	trap 'tgt_down || echo "# target teardown failed"; exit 2' EXIT
 fi
 echo "# fabric $fabric: FV_DEV=${FV_DEV:-} FV_WWN=${FV_WWN:-} FV_TPGT=${FV_TPGT:-} FV_LUNS=${FV_LUNS:-}"
 
@@ -80,5 +81,18 @@ for t in "${tests[@]}"; do
 	*) echo "not ok $n selftests: fastvhost: $t # exit=$rc"; failed=$((failed + 1)) ;;
 	esac
 done
-echo "# $((n - failed)) of $n programs passed"
+if [ $setup = 1 ]; then
+	# A target that will not go away (a LUN still in use, a backstore
+	# still exported) is a leak of the code under test: it fails.
+	trap - EXIT
+	n=$((n + 1))
+	if out=$(tgt_down 2>&1); then
+		echo "ok $n selftests: fastvhost: $fabric target teardown"
+	else
+		printf '%s\n' "$out" | sed 's/^/# /'
+		echo "not ok $n selftests: fastvhost: $fabric target teardown"
+		failed=$((failed + 1))
+	fi
+fi
+echo "# $((n - failed)) of $n passed"
 [ $failed = 0 ]

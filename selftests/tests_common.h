@@ -32,8 +32,11 @@ struct tc_cfg {
 };
 
 /*
- * Open and start a device. SET_ENDPOINT is retried for a few seconds while
- * the target is still held by a previous user that is going away.
+ * Open and start a device.  SET_ENDPOINT is tried once: the previous user
+ * of the target has released it by the time its process has been reaped
+ * (the release of the device node is synchronous), and a test that kills
+ * one waits for it first.  A target still busy then is a slow or leaked
+ * release and fails the test that opens it.
  */
 static inline int tc_open(struct vg_dev **dp, const struct vg_env *e,
 			  const struct tc_cfg *c)
@@ -41,7 +44,7 @@ static inline int tc_open(struct vg_dev **dp, const struct vg_env *e,
 	struct tc_cfg def = { 0 };
 	struct vg_opts o;
 	struct vg_dev *d;
-	int rc, tries;
+	int rc;
 
 	if (!c)
 		c = &def;
@@ -58,14 +61,8 @@ static inline int tc_open(struct vg_dev **dp, const struct vg_env *e,
 	if (rc)
 		return rc;
 	rc = vg_setup(d);
-	for (tries = 0; !rc; tries++) {
-		d->quiet = tries < 50;
+	if (!rc)
 		rc = vg_set_endpoint(d, e->wwn, e->tpgt);
-		d->quiet = false;
-		if ((rc != -ENODEV && rc != -EBUSY) || tries >= 50)
-			break;
-		usleep(200 * 1000);
-	}
 	if (rc) {
 		fprintf(stderr, "# SET_ENDPOINT %s tpgt %u on %s: %s\n",
 			e->wwn, e->tpgt, e->dev, strerror(-rc));
