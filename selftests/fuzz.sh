@@ -8,6 +8,7 @@
 #
 #   FV_FUZZ_CASES=N FV_FUZZ_SEED=S FV_FUZZ_TIME=SEC selftests/fuzz.sh
 #   FV_FUZZ_REPLAY="S:I ..." also replays these cases, verbose
+#   FV_FUZZ_FAMILIES=ring,addr,... limits the families (default: all)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lib/ktap.sh"
@@ -77,7 +78,8 @@ else
 fi
 echo "# fvfuzz seed $seed, $cases cases (FV_FUZZ_SEED=$seed to run it again)"
 start=$SECONDS
-if fuzz --seed "$seed" --cases "$cases" ${FV_FUZZ_TIME:+--time "$FV_FUZZ_TIME"}; then
+if fuzz --seed "$seed" --cases "$cases" ${FV_FUZZ_TIME:+--time "$FV_FUZZ_TIME"} \
+	${FV_FUZZ_FAMILIES:+--families "$FV_FUZZ_FAMILIES"}; then
 	ktap_ok "fvfuzz seed $seed: $cases cases in $((SECONDS - start))s"
 else
 	ktap_fail "fvfuzz seed $seed: $cases cases in $((SECONDS - start))s"

@@ -54,8 +54,9 @@ static void split(struct fz *f, struct segs *s, uint64_t gpa, uint32_t len,
 }
 
 /*
- * Put the chain on q: directly from descriptor *id on, or indirect (always
- * once *budget direct descriptors are gone, so chains never overlap).
+ * Put the chain on q: directly from descriptor *id on, or indirect.
+ * *budget is how many descriptors beyond one a chain the ring has left:
+ * chains that do not fit go indirect, so no chain overwrites another.
  */
 static uint16_t place(struct fz *f, struct vg_vq *q, struct segs *s,
 		      uint16_t *id, unsigned int slot, unsigned int *budget)
@@ -63,7 +64,7 @@ static uint16_t place(struct fz *f, struct vg_vq *q, struct segs *s,
 	uint16_t head = *id, cur;
 	unsigned int i;
 
-	if (fz_chance(f, 40) || s->n > *budget) {
+	if (fz_chance(f, 40) || s->n - 1 > *budget) {
 		struct vring_desc *t = q->indirect + (size_t)(slot % q->num) * VG_MAX_SEGS;
 
 		for (i = 0; i < s->n; i++) {
@@ -77,7 +78,6 @@ static uint16_t place(struct fz *f, struct vg_vq *q, struct segs *s,
 		q->desc[head].flags = htole16(IND);
 		q->desc[head].next = 0;
 		*id = (head + 1) % q->num;
-		*budget -= *budget ? 1 : 0;
 		fz_say(f, "indirect ");
 		return head;
 	}
@@ -91,7 +91,7 @@ static uint16_t place(struct fz *f, struct vg_vq *q, struct segs *s,
 		cur = nxt;
 	}
 	*id = cur;
-	*budget -= s->n;
+	*budget -= s->n - 1;
 	return head;
 }
 
@@ -177,7 +177,7 @@ int fz_case_req(struct fz *f)
 	bool good[MAX_REQ], all_good = true;
 	uint16_t heads[MAX_REQ], id = 0;
 	uint32_t inlen[MAX_REQ];
-	unsigned int budget = FZ_RING - 1;
+	unsigned int budget = FZ_RING - MAX_REQ;
 	struct vg_vq *q;
 	int rc;
 
@@ -313,7 +313,7 @@ static unsigned int slow_ios(struct fz *f, struct vg_io *io, unsigned int n,
 
 int fz_case_ctrl(struct fz *f)
 {
-	unsigned int n = 1 + fz_below(f, 3), k, nio = 0, budget = FZ_RING - 1;
+	unsigned int n = 1 + fz_below(f, 3), k, nio = 0, budget = FZ_RING - 3;
 	uint16_t heads[3], id;
 	bool good[3], tmf[3], all_good = true;
 	struct vg_hdr *hs[3];
@@ -438,10 +438,11 @@ static int event_wait(struct fz *f, struct vg_vq *q)
 int fz_case_event(struct fz *f)
 {
 	struct vg_vq *q = fz_take_fixed(f, VG_VQ_EVENT);
-	unsigned int kind = fz_below(f, 4), nb, k, budget = FZ_RING - 1;
+	unsigned int kind = fz_below(f, 4), nb, k, budget;
 	struct segs one = { .n = 0 };
 	struct virtio_scsi_event *ev;
 	bool first_good = false;
+	uint64_t first = 0;
 	uint32_t v, got;
 	uint16_t id = 0;
 	int rc = 0;
@@ -450,6 +451,7 @@ int fz_case_event(struct fz *f)
 		return fz_fail(f, "no queue: the device could not be set up again");
 	ev = (void *)(f->junk + 4096 * fz_below(f, 64));
 	nb = kind == 1 ? 0 : kind == 2 ? q->num : 1 + fz_below(f, 8);
+	budget = q->num - (nb ? nb : 1);
 	for (k = 0; k < nb; k++) {
 		struct segs s = { .n = 0 };
 		uint64_t a = vg_gpa(f->d, ev + k);
@@ -478,8 +480,10 @@ int fz_case_event(struct fz *f)
 				break;
 			}
 		}
-		if (!k)
+		if (!k) {
 			first_good = wr && len >= sizeof(*ev) && fz_valid(f, a, len);
+			first = a;
+		}
 		split(f, &s, a, len, wr, true);
 		vg_raw_avail(q, place(f, q, &s, &id, k, &budget));
 		fz_say(f, "[%s %u] ", what, len);
@@ -496,7 +500,8 @@ int fz_case_event(struct fz *f)
 		if (events_missed(f, false, &got) || got != v)
 			return fz_fail(f, "GET_EVENTS_MISSED gave %u after SET %u with no buffer",
 				       got, v);
-		seg(&one, vg_gpa(f->d, ev), sizeof(*ev), true);
+		first = vg_gpa(f->d, ev);
+		seg(&one, first, sizeof(*ev), true);
 		vg_raw_avail(q, place(f, q, &one, &id, 0, &budget));
 		vg_store_rel(&q->avail->idx, htole16(q->avail_shadow));
 		vg_mb();
@@ -513,7 +518,12 @@ int fz_case_event(struct fz *f)
 		else if (rc == 1 && first_good) {
 			const struct vring_used_elem *e =
 				&q->used->ring[q->last_used % q->num];
+			struct virtio_scsi_event got_ev;
 
+			/* where the first buffer is: not always ev[0] */
+			if (!fz_read_gpa(f, first, sizeof(got_ev), &got_ev))
+				memset(&got_ev, 0xee, sizeof(got_ev));
+			ev = &got_ev;
 			rc = 0;
 			if (le32toh(e->id) != 0 && le32toh(e->id) != q->avail->ring[0])
 				rc = fz_fail(f, "event used id %u", le32toh(e->id));
