@@ -327,6 +327,10 @@ int fz_settle(struct fz *f, struct vg_vq *q, unsigned int expect,
 				       q->index, id);
 	}
 	q->last_used = start + got;
+	if (broken)
+		f->n_broken++;
+	else
+		f->n_answered++;
 	fz_say(f, "-> %u used%s ", got, broken ? ", broken" : "");
 	return broken ? 1 : 0;
 }
@@ -697,9 +701,11 @@ int main(int argc, char **argv)
 			break;
 	}
 	printf("# %" PRIu64 " cases run (seed %" PRIu64 ") in %" PRIu64 " ms; %" PRIu64
-	       " endpoint recycles, %" PRIu64 " reopens\n",
+	       " endpoint recycles, %" PRIu64 " reopens; attacked queues: %" PRIu64
+	       " answered all, %" PRIu64 " marked broken\n",
 	       (uint64_t)(i < cases ? i + (rc >= 0) : i), f->seed,
-	       (vg_now_ns() - t0) / 1000000, f->recycles, f->reopens);
+	       (vg_now_ns() - t0) / 1000000, f->recycles, f->reopens,
+	       f->n_answered, f->n_broken);
 	for (fam = 0; fam < FZ_NR_FAMILIES; fam++) {
 		if (!(mask & (1u << fam)))
 			printf("ok %u %s # SKIP not selected%s\n", fam + 1,

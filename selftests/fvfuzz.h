@@ -57,6 +57,7 @@ struct fz {
 	uint32_t bs;
 	uint64_t blocks;
 	uint64_t recycles, reopens;
+	uint64_t n_broken, n_answered;	/* fz_settle outcomes */
 	char desc[FZ_DESC_LEN];		/* what the case did */
 	char why[512];			/* why it failed */
 };
