@@ -6,6 +6,7 @@
 #   make check           install deps, build for every supported kernel, run all tests in VMs
 #   make demo            boot the test VM and show a guest doing I/O through fastvhost
 #   make e2e             the end-to-end QEMU guest test alone (in make check too)
+#   make fuzz            fvfuzz in the test VM: FUZZ_CASES, FUZZ_SEED, FUZZ_TIME (s), KVER
 #   make vm KVER=...     interactive shell in the test VM
 #   make install         install module, fvctl, man page and completion on this host
 
@@ -20,7 +21,7 @@ FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/
 CC ?= gcc
 export CC
 
-.PHONY: all module ctl selftests deps check style sparse demo bench e2e vm install clean help
+.PHONY: all module ctl selftests deps check style sparse demo bench e2e fuzz vm install clean help
 
 all: module ctl selftests
 
@@ -64,6 +65,16 @@ bench:
 # The end-to-end QEMU guest test alone; make check runs it last.
 e2e:
 	@FV_TESTS=selftests/e2e.sh scripts/check
+
+# fvfuzz on demand (docs/testing.md): FUZZ_CASES cases (or fewer when
+# FUZZ_TIME seconds run out) from FUZZ_SEED (default: from the clock).
+FUZZ_CASES ?= 100000
+FUZZ_SEED ?=
+FUZZ_TIME ?=
+FUZZ_VM_TIMEOUT ?= $(if $(FUZZ_TIME),$(shell echo $$(($(FUZZ_TIME) + 900))),14400)
+fuzz: module selftests
+	@scripts/vmtest --kver $(KVER) --timeout $(FUZZ_VM_TIMEOUT) -- \
+		'FV_FUZZ_CASES=$(FUZZ_CASES) FV_FUZZ_SEED=$(FUZZ_SEED) FV_FUZZ_TIME=$(FUZZ_TIME) selftests/fuzz.sh'
 
 vm: module selftests
 	@scripts/vmtest --kver $(KVER) --interactive

@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# fvfuzz in the test VM: the standard fastvhost target and a second one
+# (for the VMM and kill families), FV_FUZZ_CASES generated cases (default
+# 10000) from seed FV_FUZZ_SEED (default: from the clock, printed), the
+# regression cases of selftests/fuzz-regress.list, then the targets go
+# and the module must unload.  KTAP; run as root with FV_KO.
+#
+#   FV_FUZZ_CASES=N FV_FUZZ_SEED=S FV_FUZZ_TIME=SEC selftests/fuzz.sh
+#   FV_FUZZ_REPLAY="S:I ..." also replays these cases, verbose
+#   FV_FUZZ_FAMILIES=ring,addr,... limits the families (default: all)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/selftests/lib/ktap.sh"
+. "$top/selftests/lib/target.sh"
+bin=$top/build/selftests/fvfuzz
+cases=${FV_FUZZ_CASES:-10000}
+seed=${FV_FUZZ_SEED:-$(( $(date +%s%N) % 4294967296 ))}
+wwn2=naa.5001405ffbb00002
+tmp=$(mktemp -d)
+loaded=0
+
+down2() {
+	tgt_del fastvhost "$wwn2" || return 1
+	[ -z "${bs2:-}" ] || tgt_bs_del "$bs2"
+}
+trap 'down2 >/dev/null 2>&1; tgt_down >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+
+setup() {
+	modprobe -a target_core_mod target_core_file || return 1
+	if [ ! -e /dev/fastvhost ]; then
+		insmod "${FV_KO:?FV_KO must name the built fastvhost.ko}" || return 1
+		loaded=1
+	fi
+	tgt_up fastvhost || return 1
+	bs2=$(tgt_rd fv_fuzz_rd2 4096) &&
+	tgt_tpg fastvhost "$wwn2" 1 &&
+	tgt_lun fastvhost "$wwn2" 1 0 "$bs2" &&
+	tgt_nexus fastvhost "$wwn2" 1
+}
+
+# fvfuzz's own KTAP (a result per family) goes through as diagnostics,
+# its results counted one by one by scripts/check.
+fuzz() {	# ARGS...
+	FV_FUZZ_WWN2=$wwn2 "$bin" "$@" 2>&1 | sed -u 's/^/# /'
+	return "${PIPESTATUS[0]}"
+}
+
+regress() {
+	local s i rc=0
+	while read -r s i _; do
+		case "$s" in ''|'#'*) continue ;; esac
+		echo "# regression case: seed $s index $i"
+		fuzz --seed "$s" --replay "$i" --verbose || rc=1
+	done < <(cat "$top/selftests/fuzz-regress.list"
+		 for c in ${FV_FUZZ_REPLAY:-}; do echo "${c%%:*} ${c#*:}"; done)
+	return $rc
+}
+
+unload() {
+	down2 && tgt_down || return 1
+	# the fabric's directory holds a reference on the module
+	rmdir /sys/kernel/config/target/fastvhost 2>/dev/null
+	rmmod fastvhost || { grep '^fastvhost ' /proc/modules; return 1; }
+	[ ! -e /dev/fastvhost ] || { echo "/dev/fastvhost still there"; return 1; }
+	# leave the module as we found it
+	[ $loaded = 1 ] || insmod "$FV_KO"
+}
+
+ktap_plan 4
+if [ ! -x "$bin" ]; then
+	ktap_fail "setup: $bin missing (make selftests)"
+elif setup >"$tmp/setup.log" 2>&1; then
+	ktap_ok "setup: two fastvhost targets"
+else
+	sed 's/^/# /' "$tmp/setup.log"
+	ktap_fail "setup: two fastvhost targets"
+fi
+echo "# fvfuzz seed $seed, $cases cases (FV_FUZZ_SEED=$seed to run it again)"
+start=$SECONDS
+if fuzz --seed "$seed" --cases "$cases" ${FV_FUZZ_TIME:+--time "$FV_FUZZ_TIME"} \
+	${FV_FUZZ_FAMILIES:+--families "$FV_FUZZ_FAMILIES"}; then
+	ktap_ok "fvfuzz seed $seed: $cases cases in $((SECONDS - start))s"
+else
+	ktap_fail "fvfuzz seed $seed: $cases cases in $((SECONDS - start))s"
+fi
+ktap_run "regression cases (fuzz-regress.list)" regress
+ktap_run "targets removed and the module unloads after the run" unload
+ktap_finish
