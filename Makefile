@@ -6,6 +6,7 @@
 #   make check           install deps, build for every supported kernel, run all tests in VMs
 #   make demo            boot the test VM and show a guest doing I/O through fastvhost
 #   make e2e             the end-to-end QEMU guest test alone (in make check too)
+#   make coverage        the debug kernel's tests with a GCOV build: kmod/ line coverage
 #   make vm KVER=...     interactive shell in the test VM
 #   make install         install module, fvctl, man page and completion on this host
 
@@ -20,7 +21,7 @@ FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/
 CC ?= gcc
 export CC
 
-.PHONY: all module ctl selftests deps check style sparse demo bench e2e vm install clean help
+.PHONY: all module ctl selftests deps check style sparse demo bench e2e coverage vm install clean help
 
 all: module ctl selftests
 
@@ -64,6 +65,10 @@ bench:
 # The end-to-end QEMU guest test alone; make check runs it last.
 e2e:
 	@FV_TESTS=selftests/e2e.sh scripts/check
+
+# Line coverage of kmod/ under the debug kernel's tests (build/coverage/).
+coverage:
+	@scripts/coverage
 
 vm: module selftests
 	@scripts/vmtest --kver $(KVER) --interactive
