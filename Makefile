@@ -7,6 +7,8 @@
 #   make demo            boot the test VM and show a guest doing I/O through fastvhost
 #   make e2e             the end-to-end QEMU guest test alone (in make check too)
 #   make fuzz            fvfuzz in the test VM: FUZZ_CASES, FUZZ_SEED, FUZZ_TIME (s), KVER
+#   make check-debug     the debug-kernel leg alone (lockdep, KASAN, kmemleak; not in make check yet)
+#   make coverage        the debug kernel's tests with a GCOV build: kmod/ line coverage
 #   make vm KVER=...     interactive shell in the test VM
 #   make install         install module, fvctl, man page and completion on this host
 
@@ -21,7 +23,7 @@ FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/
 CC ?= gcc
 export CC
 
-.PHONY: all module ctl selftests deps check style sparse demo bench e2e fuzz vm install clean help
+.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e fuzz coverage vm install clean help
 
 all: module ctl selftests
 
@@ -75,6 +77,14 @@ FUZZ_VM_TIMEOUT ?= $(if $(FUZZ_TIME),$(shell echo $$(($(FUZZ_TIME) + 900))),1440
 fuzz: module selftests
 	@scripts/vmtest --kver $(KVER) --timeout $(FUZZ_VM_TIMEOUT) -- \
 		'FV_FUZZ_CASES=$(FUZZ_CASES) FV_FUZZ_SEED=$(FUZZ_SEED) FV_FUZZ_TIME=$(FUZZ_TIME) selftests/fuzz.sh'
+
+# The debug-kernel leg alone (docs/testing.md: why it is not in make check yet).
+check-debug:
+	@FV_KVERS=debug scripts/check
+
+# Line coverage of kmod/ under the debug kernel's tests (build/coverage/).
+coverage:
+	@scripts/coverage
 
 vm: module selftests
 	@scripts/vmtest --kver $(KVER) --interactive
