@@ -47,6 +47,18 @@
  * a path or waits on a filesystem: a LUN's NUMA node is found in the
  * fabric's link callback, in the linking admin's context and before
  * fv_fabric_mutex, and kept in tpg->lun_node for everyone after (numa.c).
+ *
+ * TMFs: no TMF is answered while a command it may cover can still write
+ * into guest memory.  A TMF runs on the device's ordered tmf_wq, never in
+ * a worker and under no lock: it kicks and flushes the workers, flips
+ * dev->cmd_epoch, flushes them again (a command's epoch is read while it
+ * is taken, within one worker pass) and flushes the device's submit_wq,
+ * so LIO knows every command taken before it; its answer waits on
+ * drain_wq until vq->epoch_cmds[old epoch] (under vq->mutex, read with
+ * READ_ONCE) is zero on every request queue.  Blocking submissions and
+ * TMFs use workqueues of their own device only, so another guest cannot
+ * hold them up; tmf_inflight keeps the workers alive meanwhile, as the
+ * drain waits for it.
  */
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H
