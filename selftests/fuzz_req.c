@@ -321,11 +321,17 @@ int fz_case_ctrl(struct fz *f)
 	struct vg_vq *q, *sq = NULL;
 	int rc;
 
-	if (f->slow_lun >= 0 && fz_chance(f, 15))
-		nio = slow_ios(f, io, 1 + fz_below(f, 4), &sq);
+	/*
+	 * The control queue first: taking it may recycle the device, which
+	 * resets the rings, and a READ already on one would be lost.
+	 */
 	q = fz_take_fixed(f, VG_VQ_CTRL);
 	if (!q)
 		return fz_fail(f, "no queue: the device could not be set up again");
+	if (f->slow_lun >= 0 && fz_chance(f, 15)) {
+		nio = slow_ios(f, io, 1 + fz_below(f, 4), &sq);
+		f->dirty[VG_VQ_CTRL] = true;	/* a recycle there cleared it */
+	}
 	id = q->avail_shadow % q->num;
 	for (k = 0; k < n; k++) {
 		struct vg_hdr *h = &q->hdr[(q->avail_shadow + k) % q->num];
