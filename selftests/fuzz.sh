@@ -7,7 +7,7 @@
 # and the module must unload.  KTAP; run as root with FV_KO.
 #
 #   FV_FUZZ_CASES=N FV_FUZZ_SEED=S FV_FUZZ_TIME=SEC selftests/fuzz.sh
-#   FV_FUZZ_REPLAY="S:I ..." also replays these cases, verbose
+#   FV_FUZZ_REPLAY="S:I[:FAMILIES] ..." also replays these cases, verbose
 #   FV_FUZZ_FAMILIES=ring,addr,... limits the families (default: all but
 #   ctrl, which found READs on the slow LUN unanswered within the bound
 #   and is held out until that is understood: docs/testing.md)
@@ -48,14 +48,20 @@ fuzz() {	# ARGS...
 	return "${PIPESTATUS[0]}"
 }
 
+# A case is its seed, index and the families it was drawn from.
+families=${FV_FUZZ_FAMILIES:-ring,addr,req,event,vmm,kill}
+
 regress() {
-	local s i rc=0
-	while read -r s i _; do
+	local s i fam rc=0
+	while read -r s i fam _; do
 		case "$s" in ''|'#'*) continue ;; esac
-		echo "# regression case: seed $s index $i"
-		fuzz --seed "$s" --replay "$i" --verbose || rc=1
+		echo "# regression case: seed $s index $i families $fam"
+		fuzz --seed "$s" --families "$fam" --replay "$i" --verbose || rc=1
 	done < <(cat "$top/selftests/fuzz-regress.list"
-		 for c in ${FV_FUZZ_REPLAY:-}; do echo "${c%%:*} ${c#*:}"; done)
+		 for c in ${FV_FUZZ_REPLAY:-}; do
+			 IFS=: read -r s i fam <<<"$c"
+			 echo "$s $i ${fam:-$families}"
+		 done)
 	return $rc
 }
 
@@ -81,7 +87,7 @@ fi
 echo "# fvfuzz seed $seed, $cases cases (FV_FUZZ_SEED=$seed to run it again)"
 start=$SECONDS
 if fuzz --seed "$seed" --cases "$cases" ${FV_FUZZ_TIME:+--time "$FV_FUZZ_TIME"} \
-	--families "${FV_FUZZ_FAMILIES:-ring,addr,req,event,vmm,kill}"; then
+	--families "$families"; then
 	ktap_ok "fvfuzz seed $seed: $cases cases in $((SECONDS - start))s"
 else
 	ktap_fail "fvfuzz seed $seed: $cases cases in $((SECONDS - start))s"

@@ -375,7 +375,38 @@ struct areq {
 	bool valid;
 	uint32_t lba, nb;
 	uint16_t head;
+	uint64_t ha;		/* where its header is */
+	/* every buffer the device may write: response and data */
+	uint64_t wa[4];
+	uint32_t wl[4];
+	unsigned int nw;
 };
+
+static void note_w(struct areq *r, uint64_t a, uint32_t len)
+{
+	r->wa[r->nw] = a;
+	r->wl[r->nw++] = len;
+}
+
+/*
+ * Does a buffer another request (or this one's response) may be written
+ * to overlap [a, a + len)?  Then what is found there proves nothing.
+ * k == n: any request's buffer at all.
+ */
+static bool clobbered(const struct areq *r, unsigned int n, unsigned int k,
+		      uint64_t a, uint32_t len)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < r[i].nw; j++) {
+			if (i == k && j > 0)	/* its own data: the range itself */
+				continue;
+			if (r[i].wa[j] < a + len && a < r[i].wa[j] + r[i].wl[j])
+				return true;
+		}
+	return false;
+}
 
 int fz_case_addr(struct fz *f)
 {
@@ -403,6 +434,7 @@ int fz_case_addr(struct fz *f)
 		r[k].nb = 1 + fz_below(f, FZ_PAT_BLOCKS - r[k].lba);
 		r[k].din_len = r[k].nb * f->bs;
 		r[k].valid = true;
+		r[k].nw = 0;
 		h = fz_hdr(f, q, k, 0x28, FZ_PAT_LUN, r[k].lba, r[k].nb);
 		heads[k] = r[k].head = id = b.id;
 		/* the header itself, sometimes at the end of memory */
@@ -417,6 +449,7 @@ int fz_case_addr(struct fz *f)
 			r[k].valid = cut == REQ_LEN;
 			fz_say(f, "header %u bytes before the end; ", cut);
 		}
+		r[k].ha = a;
 		put(&q->desc[id], a, REQ_LEN, NEXT, (id + 1) % q->num);
 		id = (id + 1) % q->num;
 		rsp = vg_gpa(f->d, &h->resp);
@@ -425,6 +458,7 @@ int fz_case_addr(struct fz *f)
 			r[k].valid &= fz_valid(f, rsp, RSP_LEN);
 			fz_say(f, "response %s; ", what);
 		}
+		note_w(&r[k], rsp, RSP_LEN);
 		put(&q->desc[id], rsp, RSP_LEN, WR | NEXT, (id + 1) % q->num);
 		id = (id + 1) % q->num;
 		nseg = 1 + fz_below(f, 3);
@@ -454,6 +488,7 @@ int fz_case_addr(struct fz *f)
 			r[k].valid &= fz_valid(f, a, len);
 			fz_say(f, "data %u at %s %#llx; ", len, what,
 			       (unsigned long long)a);
+			note_w(&r[k], a, len);
 			put(&q->desc[id], a, len, WR | (i + 1 < nseg ? NEXT : 0),
 			    (id + 1) % q->num);
 			id = (id + 1) % q->num;
@@ -476,13 +511,10 @@ int fz_case_addr(struct fz *f)
 	for (k = 0; k < n && rc == 0; k++) {
 		struct vg_hdr *h = &q->hdr[k];
 		uint32_t want = r[k].nb * f->bs;
-		bool overlap = false;
 
-		for (i = 0; i < n; i++)	/* another READ wrote there too */
-			overlap |= i != k && r[i].din != VG_BAD_GPA &&
-				   r[i].din < r[k].din + want &&
-				   r[k].din < r[i].din + r[i].din_len;
-		if (overlap || h->resp.cmd.response != VIRTIO_SCSI_S_OK ||
+		/* a header written over may have asked for other blocks */
+		if (clobbered(r, n, k, r[k].din, want) ||
+		    clobbered(r, n, n, r[k].ha, REQ_LEN) || h->resp.cmd.response != VIRTIO_SCSI_S_OK ||
 		    h->resp.cmd.status || r[k].din == VG_BAD_GPA ||
 		    !r[k].valid || r[k].din_len < want)
 			continue;

@@ -568,6 +568,19 @@ struct tally {
 };
 
 /* One case: its PRNG, the family's attack, then the oracles. */
+/* The family a case runs depends on the mask: a replay needs the same. */
+static void print_families(unsigned int mask)
+{
+	const char *sep = "";
+	unsigned int i;
+
+	for (i = 0; i < FZ_NR_FAMILIES; i++)
+		if (mask & (1u << i)) {
+			printf("%s%s", sep, families[i].name);
+			sep = ",";
+		}
+}
+
 static int run_case(struct fz *f, unsigned int mask, struct tally *t)
 {
 	unsigned int fam;
@@ -589,9 +602,11 @@ static int run_case(struct fz *f, unsigned int mask, struct tally *t)
 	if (rc >= 0 && !f->why[0])
 		return 0;
 	t[fam].failed++;
-	printf("# FAIL seed=%" PRIu64 " index=%" PRIu64 ": %s\n#   %s\n#   replay: fvfuzz --seed %" PRIu64 " --replay %" PRIu64 "\n",
+	printf("# FAIL seed=%" PRIu64 " index=%" PRIu64 ": %s\n#   %s\n#   replay: fvfuzz --seed %" PRIu64 " --families ",
 	       f->seed, f->index, f->desc, f->why[0] ? f->why : "(no reason)",
-	       f->seed, f->index);
+	       f->seed);
+	print_families(mask);
+	printf(" --replay %" PRIu64 "\n", f->index);
 	fflush(stdout);
 	/* Go on with a new device; if there is none, stop. */
 	return reopen_main(f) ? -1 : 1;
