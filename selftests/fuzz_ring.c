@@ -419,7 +419,8 @@ int fz_case_addr(struct fz *f)
 	struct vg_vq *q;
 	int rc;
 
-	q = fz_take_io(f);
+	/* the data is checked: no earlier case's READ may still land there */
+	q = fz_take_io_quiet(f);
 	if (!q)
 		return fz_fail(f, "no queue: the device could not be set up again");
 	b.q = q;

@@ -219,6 +219,8 @@ static int recycle(struct fz *f)
 
 	f->recycles++;
 	rc = vg_clear_endpoint(f->d);
+	if (!rc)
+		f->stale = false;
 	for (i = 0; !rc && i < f->d->nvqs; i++)
 		if (f->dirty[i])
 			rc = reset_ring(f, i);
@@ -253,6 +255,13 @@ struct vg_vq *fz_take_io(struct fz *f)
 		if (recycle(f))
 			return NULL;
 	}
+}
+
+struct vg_vq *fz_take_io_quiet(struct fz *f)
+{
+	if (f->stale && recycle(f))
+		return NULL;
+	return fz_take_io(f);
 }
 
 struct vg_vq *fz_take_at(struct fz *f, uint16_t base)
@@ -327,6 +336,7 @@ int fz_settle(struct fz *f, struct vg_vq *q, unsigned int expect,
 				       q->index, id);
 	}
 	q->last_used = start + got;
+	f->stale |= broken;
 	if (broken)
 		f->n_broken++;
 	else

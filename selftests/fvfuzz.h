@@ -58,6 +58,12 @@ struct fz {
 	uint64_t blocks;
 	uint64_t recycles, reopens;
 	uint64_t n_broken, n_answered;	/* fz_settle outcomes */
+	/*
+	 * A queue was marked broken since the last recycle: commands it had
+	 * taken may still write into their buffers, until CLEAR_ENDPOINT
+	 * waits for them.
+	 */
+	bool stale;
 	char desc[FZ_DESC_LEN];		/* what the case did */
 	char why[512];			/* why it failed */
 };
@@ -78,6 +84,8 @@ int fz_fail(struct fz *f, const char *fmt, ...)
 /* A fresh queue of the main device (recycling the pool when needed). */
 struct vg_vq *fz_take_io(struct fz *f);
 struct vg_vq *fz_take_fixed(struct fz *f, unsigned int idx);
+/* Same, with no command of an earlier case still able to write anywhere. */
+struct vg_vq *fz_take_io_quiet(struct fz *f);
 /* Take the queue with its avail index starting at base. */
 struct vg_vq *fz_take_at(struct fz *f, uint16_t base);
 
