@@ -5,7 +5,9 @@
  *
  * Lock order: fv_fabric_mutex -> tpg->lock.  fv_fabric_attach() and
  * fv_fabric_detach() are reached from the device ioctls with the device
- * mutex held above both.
+ * mutex held above both.  configfs calls us with its inode locks held
+ * (mkdir, rmdir, symlink), so we never enter configfs's locking, as
+ * target_depend_item() does, under either of ours.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -163,6 +165,7 @@ static struct se_portal_group *fv_make_tpg(struct se_wwn *wwn, const char *name)
 	tpg = kzalloc(sizeof(*tpg), GFP_KERNEL);
 	if (!tpg)
 		return ERR_PTR(-ENOMEM);
+	kref_init(&tpg->ref);
 	mutex_init(&tpg->lock);
 	xa_init(&tpg->lun_node);
 	INIT_LIST_HEAD(&tpg->node);
@@ -180,6 +183,16 @@ static struct se_portal_group *fv_make_tpg(struct se_wwn *wwn, const char *name)
 	fv_fabric_gen++;
 	mutex_unlock(&fv_fabric_mutex);
 	return &tpg->se_tpg;
+}
+
+static void fv_tpg_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct fv_tpg, ref));
+}
+
+static void fv_tpg_put(struct fv_tpg *tpg)
+{
+	kref_put(&tpg->ref, fv_tpg_free);
 }
 
 static void fv_drop_nexus(struct fv_tpg *tpg)
@@ -210,7 +223,7 @@ static void fv_drop_tpg(struct se_portal_group *se_tpg)
 
 	core_tpg_deregister(se_tpg);
 	xa_destroy(&tpg->lun_node);
-	kfree(tpg);
+	fv_tpg_put(tpg);
 }
 
 static int fv_port_link(struct se_portal_group *se_tpg, struct se_lun *lun)
@@ -354,57 +367,119 @@ static void detach_tpgs(void *owner, struct fv_tpg **tpgs)
 	}
 }
 
+/*
+ * Pin each candidate in configfs with none of our locks held.  A TPG
+ * being removed meanwhile is not found by configfs (-ENOENT); our
+ * reference keeps its memory, so the pointer configfs compares cannot
+ * belong to a new group.  Pinned ones stay in @cand, the others are
+ * cleared.  Returns how many are pinned, or an error with none pinned.
+ */
+static int depend_tpgs(struct fv_tpg **cand)
+{
+	int i, n = 0, ret;
+
+	for (i = 0; i < FV_MAX_TPGT; i++) {
+		if (!cand[i])
+			continue;
+		ret = target_depend_item(&cand[i]->se_tpg.tpg_group.cg_item);
+		if (!ret) {
+			n++;
+			continue;
+		}
+		fv_tpg_put(cand[i]);
+		cand[i] = NULL;
+		if (ret != -ENOENT)
+			goto err;
+	}
+	return n;
+err:
+	for (i = 0; i < FV_MAX_TPGT; i++) {
+		if (!cand[i])
+			continue;
+		target_undepend_item(&cand[i]->se_tpg.tpg_group.cg_item);
+		fv_tpg_put(cand[i]);
+		cand[i] = NULL;
+	}
+	return ret;
+}
+
 int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs)
 {
-	struct fv_tport *tport;
-	struct fv_tpg *tpg;
-	int n = 0, ret;
+	struct fv_tport *tport = NULL;
+	struct fv_tpg **cand, *tpg;
+	int i, n = 0, ret;
 
+	cand = kcalloc(FV_MAX_TPGT, sizeof(*cand), GFP_KERNEL);
+	if (!cand)
+		return -ENOMEM;
+
+	/* 1: the TPGs with a nexus now, each with a reference */
 	mutex_lock(&fv_fabric_mutex);
 	tport = fv_tport_find(wwpn);
-	if (!tport) {
-		ret = -ENOENT;
+	ret = !tport ? -ENOENT : tport->owner ? -EBUSY : 0;
+	if (!ret) {
+		list_for_each_entry(tpg, &fv_tpg_list, node) {
+			if (tpg->tport != tport)
+				continue;
+			mutex_lock(&tpg->lock);
+			if (tpg->sess) {
+				kref_get(&tpg->ref);
+				cand[tpg->tag] = tpg;
+			}
+			mutex_unlock(&tpg->lock);
+		}
+	}
+	mutex_unlock(&fv_fabric_mutex);
+	if (ret)
+		goto out;
+
+	/* 2: pin them; the port may be gone unless one of its TPGs is pinned */
+	ret = depend_tpgs(cand);
+	if (ret <= 0) {
+		ret = ret ?: -ENOENT;
 		goto out;
 	}
+
+	/*
+	 * 3: a pinned TPG cannot go, nor then can its port; but its nexus
+	 * may have, or another device may have taken the port meanwhile.
+	 */
+	mutex_lock(&fv_fabric_mutex);
 	if (tport->owner) {
 		ret = -EBUSY;
-		goto out;
+		goto unlock;
 	}
-	list_for_each_entry(tpg, &fv_tpg_list, node) {
-		if (tpg->tport != tport)
+	for (i = 0; i < FV_MAX_TPGT; i++) {
+		tpg = cand[i];
+		if (!tpg)
 			continue;
-
 		mutex_lock(&tpg->lock);
-		if (!tpg->sess) {
-			mutex_unlock(&tpg->lock);
-			continue;
+		if (tpg->sess) {
+			tpg->owner = owner;
+			tpgs[i] = tpg;
+			n++;
 		}
-		ret = target_depend_item(&tpg->se_tpg.tpg_group.cg_item);
-		if (ret) {
-			mutex_unlock(&tpg->lock);
-			goto err_undo;
-		}
-		tpg->owner = owner;
 		mutex_unlock(&tpg->lock);
-
-		tpgs[tpg->tag] = tpg;
-		n++;
 	}
-	if (!n) {
-		ret = -ENOENT;
-		goto out;
+	if (n) {
+		tport->owner = owner;
+		tport->owner_pid = task_tgid_nr(current);
+		fv_fabric_gen++;
+		fv_nl_notify_owner(tport, FASTVHOST_CMD_ATTACH_NTF);
 	}
-	tport->owner = owner;
-	tport->owner_pid = task_tgid_nr(current);
-	fv_fabric_gen++;
-	fv_nl_notify_owner(tport, FASTVHOST_CMD_ATTACH_NTF);
+	ret = n ?: -ENOENT;
+unlock:
 	mutex_unlock(&fv_fabric_mutex);
-	return n;
-
-err_undo:
-	detach_tpgs(owner, tpgs);
 out:
-	mutex_unlock(&fv_fabric_mutex);
+	/* unpin what was not attached; drop the references of step 1 */
+	for (i = 0; i < FV_MAX_TPGT; i++) {
+		if (!cand[i])
+			continue;
+		if (tpgs[i] != cand[i])
+			target_undepend_item(&cand[i]->se_tpg.tpg_group.cg_item);
+		fv_tpg_put(cand[i]);
+	}
+	kfree(cand);
 	return ret;
 }
 

@@ -6,6 +6,7 @@
 #ifndef _FV_FABRIC_H
 #define _FV_FABRIC_H
 
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/xarray.h>
@@ -56,6 +57,7 @@ struct fv_tpg {
 	struct se_portal_group se_tpg;
 	struct fv_tport *tport;
 	u16 tag;
+	struct kref ref;		/* configfs's, and an attach's in flight */
 
 	/* Protects everything below. */
 	struct mutex lock;
@@ -96,8 +98,8 @@ void fv_fabric_exit(void);
 
 /*
  * Attach @owner to every TPG under target port @wwpn that has a nexus:
- * each is pinned in configfs (target_depend_item) and stored in
- * tpgs[tag]; @tpgs has FV_MAX_TPGT slots.  Returns the number of TPGs
+ * each is pinned in configfs (target_depend_item, under none of our
+ * locks) and stored in tpgs[tag]; @tpgs has FV_MAX_TPGT slots.  Returns the number of TPGs
  * attached, -ENOENT when the port does not exist or has no nexus, -EBUSY
  * when another device holds one of them.  Nothing is held on error.
  */

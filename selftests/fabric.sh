@@ -12,6 +12,8 @@ fab=$cfg/fastvhost
 bs=$cfg/core/rd_mcp_0/fvtest
 wwn=naa.5001405f00000001
 tpg=$fab/$wwn/tpgt_1
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
 
 setup() {
 	modprobe target_core_mod && insmod "$ko" || return 1
@@ -61,6 +63,36 @@ other_protocols() {
 		"$fab/iqn.2026-11.invalid.fastvhost:t1/tpgt_3" "$fab/iqn.2026-11.invalid.fastvhost:t1"
 }
 
+# Devices attach and detach while another portal group of the target is
+# made, given a nexus and removed: attach pins the groups it finds in
+# configfs, which must not wait on (or hold) what an rmdir holds.
+attach_churn() {
+	local holder=$dir/../build/selftests/fvctl-holder i n=0 churn rc=0
+	[ -x "$holder" ] || { echo "$holder missing (make selftests)"; return 1; }
+	(
+		for i in $(seq 30); do
+			mkdir "$fab/$wwn/tpgt_2" &&
+				echo naa.5001405f000000fd > "$fab/$wwn/tpgt_2/nexus" || exit 1
+			# busy while a device holds it
+			for _ in $(seq 200); do
+				rmdir "$fab/$wwn/tpgt_2" 2>/dev/null && break
+				sleep 0.05
+			done
+			[ ! -d "$fab/$wwn/tpgt_2" ] || { echo "tpgt_2 never removable"; exit 1; }
+		done
+	) &
+	churn=$!
+	while kill -0 $churn 2>/dev/null; do
+		"$holder" $wwn 1 1 </dev/null >"$tmp" 2>&1 && grep -q attached "$tmp" ||
+			{ echo "attach $n failed:"; cat "$tmp"; rc=1; }
+		n=$((n + 1))
+	done
+	wait $churn || rc=1
+	echo "# $n attaches while tpgt_2 came and went 30 times"
+	[ ! -d "$fab/$wwn/tpgt_2" ] || rc=1
+	return $rc
+}
+
 teardown() {
 	echo NULL > "$tpg/nexus" || return 1
 	rm "$tpg/lun/lun_0/fv_port" || return 1
@@ -70,11 +102,12 @@ teardown() {
 	rmmod fastvhost
 }
 
-ktap_plan 6
+ktap_plan 7
 ktap_run "setup: module and rd_mcp backstore" setup
 ktap_run "target, tpgt_1 and a LUN linked to rd_mcp" make_target
 ktap_run "nexus can be created, read back, not doubled" nexus
 ktap_run "bad target, tpgt and nexus names are refused" bad_names
 ktap_run "fc. and iqn. targets, nexus removal" other_protocols
+ktap_run "devices attach while another portal group comes and goes" attach_churn
 ktap_run "everything removes in reverse and the module unloads" teardown
 ktap_finish
