@@ -313,8 +313,12 @@ static ssize_t fv_tpg_nexus_store(struct config_item *item, const char *page,
 		goto out;
 	}
 
-	sess = target_setup_session(&tpg->se_tpg, 0, 0,
-				    TARGET_PROT_DIN_PASS | TARGET_PROT_DOUT_PASS,
+	/*
+	 * No protection information travels over our queues (no
+	 * VIRTIO_SCSI_F_T10_PI): claim none, or LIO reports a PI-formatted
+	 * backstore's PROTECT and PROT_EN to a guest that can never get it.
+	 */
+	sess = target_setup_session(&tpg->se_tpg, 0, 0, TARGET_PROT_NORMAL,
 				    name, tpg, NULL);
 	if (IS_ERR(sess)) {
 		ret = PTR_ERR(sess);

@@ -527,6 +527,12 @@ static bool write_resp(struct fv_vq *vq, struct fv_cmd *cmd)
 		rsp.resid = to_v32(vq, se->residual_count);
 		moved = cmd->data_len -
 			(se->se_cmd_flags & SCF_UNDERFLOW_BIT ? resid : 0);
+		/* a failed command's data, if any, is not the guest's to use */
+		if (se->scsi_status != SAM_STAT_GOOD &&
+		    se->scsi_status != SAM_STAT_CONDITION_MET) {
+			moved = 0;
+			rsp.resid = to_v32(vq, cmd->data_len);
+		}
 		if (cmd->data_dir == DMA_FROM_DEVICE)
 			len += moved;
 	} else {

@@ -172,6 +172,55 @@ TEST_F(cmds, read_capacity)
 	}
 }
 
+/*
+ * A backstore formatted with T10 PI (FV_PI_LUN): fastvhost moves no
+ * protection information, so neither INQUIRY's PROTECT nor READ
+ * CAPACITY(16)'s PROT_EN may claim it; plain READs and WRITEs work.
+ */
+TEST_F(cmds, no_protection_advertised)
+{
+	const char *env = getenv("FV_PI_LUN");
+	uint8_t *b = self->buf;
+	struct vg_io io;
+	uint16_t lun;
+
+	if (!env)
+		SKIP(return, "FV_PI_LUN not set (no PI-formatted LUN)");
+	lun = (uint16_t)atoi(env);
+	vg_io_init(&io, lun);
+	vg_cdb_tur(&io);
+	ASSERT_EQ(0, tc_exec(self->q, &io));	/* may be a UNIT ATTENTION */
+
+	vg_io_init(&io, lun);
+	vg_cdb_inquiry(&io, false, 0, 96);
+	data_in(&io, b, 96);
+	ASSERT_EQ(0, tc_exec(self->q, &io));
+	ASSERT_TRUE(vg_io_ok(&io)) TH_LOG("%s", tc_str(&io));
+	EXPECT_EQ(0, b[5] & 1) TH_LOG("INQUIRY byte 5 %#x: PROTECT set", b[5]);
+
+	vg_io_init(&io, lun);
+	vg_cdb_read_capacity16(&io, 32);
+	data_in(&io, b, 32);
+	ASSERT_EQ(0, tc_exec(self->q, &io));
+	ASSERT_TRUE(vg_io_ok(&io)) TH_LOG("%s", tc_str(&io));
+	EXPECT_EQ(0, b[12] & 1)
+		TH_LOG("READ CAPACITY(16) byte 12 %#x: PROT_EN set", b[12]);
+
+	memset(b, 0x5a, 4096);
+	vg_io_init(&io, lun);
+	vg_cdb_rw(&io, 10, true, 16, 8);
+	data_out(&io, b, 4096);
+	ASSERT_EQ(0, tc_exec(self->q, &io));
+	EXPECT_TRUE(vg_io_ok(&io)) TH_LOG("WRITE: %s", tc_str(&io));
+	memset(b, 0, 4096);
+	vg_io_init(&io, lun);
+	vg_cdb_rw(&io, 10, false, 16, 8);
+	data_in(&io, b, 4096);
+	ASSERT_EQ(0, tc_exec(self->q, &io));
+	EXPECT_TRUE(vg_io_ok(&io)) TH_LOG("READ: %s", tc_str(&io));
+	EXPECT_EQ(0x5a, b[4095]);
+}
+
 TEST_F(cmds, report_luns)
 {
 	uint8_t *b = self->buf;
@@ -272,6 +321,29 @@ TEST_F(cmds, residuals)
 		ASSERT_EQ(0, tc_exec(self->q, &io));
 		EXPECT_EQ(VIRTIO_SCSI_S_OK, io.response);
 		TH_LOG("short WRITE: %s", tc_str(&io));
+	}
+}
+
+/*
+ * A READ that fails (past the last block) writes no data: the used length
+ * is the response alone and the residual the whole buffer.
+ */
+TEST_F(cmds, failed_read_used_length)
+{
+	unsigned int i;
+	struct vg_io io;
+
+	FOR_EACH_LUN(i) {
+		vg_io_init(&io, LUN(i));
+		vg_cdb_rw(&io, 16, false, self->blocks[i], 1);
+		data_in(&io, self->buf, self->bs[i]);
+		ASSERT_EQ(0, tc_exec(self->q, &io));
+		EXPECT_EQ(VIRTIO_SCSI_S_OK, io.response);
+		EXPECT_EQ(0x02, io.status) TH_LOG("%s", tc_str(&io));
+		EXPECT_EQ(sizeof(struct virtio_scsi_cmd_resp), io.used_len)
+			TH_LOG("lun %u: used length %u for a failed READ of %u bytes",
+			       LUN(i), io.used_len, self->bs[i]);
+		EXPECT_EQ(self->bs[i], io.resid);
 	}
 }
 

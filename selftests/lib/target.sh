@@ -149,8 +149,9 @@ tgt_del() {
 # tgt_up FABRIC [WWN]: LUN 0 = rd_mcp 64 MiB, LUN 1 = fileio 64 MiB on
 # $TGT_DIR (default /tmp). Exports FV_DEV FV_WWN FV_TPGT FV_LUNS, and for
 # fastvhost FV_SLOW_LUN (LUN 7, null_blk, 250 ms a request; not in FV_LUNS),
-# FV_SLOW_FILE_LUN (LUN 6, fileio on such a disk) and FV_WWN2 (a second
-# target, LUN 0 fileio, for tests with two devices).
+# FV_SLOW_FILE_LUN (LUN 6, fileio on such a disk), FV_PI_LUN (LUN 5, rd_mcp
+# formatted with T10 PI type 1) and FV_WWN2 (a second target, LUN 0 fileio,
+# for tests with two devices).
 tgt_up() {
 	local fabric=${1:-vhost} wwn=${2:-} rd fio
 	case "$fabric" in
@@ -174,6 +175,12 @@ tgt_up() {
 		tgt_lun "$fabric" "$wwn" 1 7 "$TGT_UP_SLOW" || return
 		TGT_UP_SLOW_FILE=$(tgt_slow_file "fv_${fabric}_slowfile") &&
 		tgt_lun "$fabric" "$wwn" 1 6 "$TGT_UP_SLOW_FILE" || return
+		# LUN 5: formatted with T10 PI type 1, which fastvhost
+		# cannot carry, so must not advertise.
+		TGT_UP_PI=$(tgt_rd "fv_${fabric}_pi" 1024) &&
+		tgt__w "$TGT_UP_PI/attrib/pi_prot_type" 1 &&
+		tgt_lun "$fabric" "$wwn" 1 5 "$TGT_UP_PI" || return
+		TGT_UP_BS="$TGT_UP_BS $TGT_UP_PI"
 		TGT_UP_WWN2=${wwn%?}2
 		[ "$TGT_UP_WWN2" != "$wwn" ] || TGT_UP_WWN2=${wwn%?}3
 		fio=$(tgt_file "fv_${fabric}_file2" \
@@ -182,7 +189,7 @@ tgt_up() {
 		tgt_tpg "$fabric" "$TGT_UP_WWN2" 1 &&
 		tgt_lun "$fabric" "$TGT_UP_WWN2" 1 0 "$fio" &&
 		tgt_nexus "$fabric" "$TGT_UP_WWN2" 1 || return
-		export FV_SLOW_LUN=7 FV_SLOW_FILE_LUN=6 FV_WWN2=$TGT_UP_WWN2
+		export FV_SLOW_LUN=7 FV_SLOW_FILE_LUN=6 FV_PI_LUN=5 FV_WWN2=$TGT_UP_WWN2
 	fi
 	tgt_nexus "$fabric" "$wwn" 1 || return
 	export FV_DEV FV_WWN=$wwn FV_TPGT=1 FV_LUNS=0,1
@@ -208,6 +215,7 @@ tgt_down() {
 	rm -f "${TGT_DIR:-/tmp}/fv_${TGT_UP_FABRIC}_file.img" \
 		"${TGT_DIR:-/tmp}/fv_${TGT_UP_FABRIC}_file2.img"
 	unset TGT_UP_WWN TGT_UP_WWN2 TGT_UP_FABRIC TGT_UP_BS TGT_UP_SLOW \
-		TGT_UP_SLOW_FILE FV_SLOW_LUN FV_SLOW_FILE_LUN FV_WWN2
+		TGT_UP_SLOW_FILE TGT_UP_PI FV_SLOW_LUN FV_SLOW_FILE_LUN FV_PI_LUN \
+		FV_WWN2
 	return $rc
 }
