@@ -4,11 +4,15 @@
  * queues (2 by default) to a fastvhost target, send a TEST UNIT READY to
  * LUN 0 on each, print "attached", and hold it until stdin closes or
  * SIGTERM; for fvctl.sh to see an owner, busy targets, attach/detach
- * events and statistics.
+ * events and statistics.  A line "io N GAP_US" on stdin sends N READ(10)s
+ * of one block to LUN 0 on the first request queue, one at a time, GAP_US
+ * microseconds (busy-waited) after each answer, and prints "io done" (or
+ * "io failed ...").
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vguest.h"
@@ -18,14 +22,47 @@ static void on_term(int sig)
 	(void)sig;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* N reads at a steady pace: a request, its answer, a gap, the next. */
+static void steady_io(struct vg_dev *d, void *buf, unsigned int n,
+		      unsigned int gap_us)
+{
+	struct vg_io io;
+	unsigned int i;
+	uint64_t until;
+
+	for (i = 0; i < n; i++) {
+		vg_io_init(&io, 0);
+		vg_cdb_rw(&io, 10, false, i % 64, 1);
+		io.din = buf;
+		io.din_len = 512;
+		if (vg_io_exec(vg_ioq(d, 0), &io, VG_TIMEOUT_MS)) {
+			printf("io failed at %u: %s\n", i, vg_strerror(d));
+			return;
+		}
+		until = now_ns() + gap_us * 1000ULL;
+		while (now_ns() < until)
+			;
+	}
+	printf("io done\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 	struct vg_dev *d;
 	struct vg_opts o;
+	unsigned int i, n, gap;
 	struct vg_io res;
-	unsigned int i;
-	char c;
+	char line[128];
+	void *buf;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: holder WWN [TPGT [QUEUES]]\n");
@@ -50,11 +87,15 @@ int main(int argc, char **argv)
 			vg_close(d);
 			return 1;
 		}
+	buf = vg_alloc(d, 4096, 4096);
 	printf("attached\n");
 	fflush(stdout);
 	sigaction(SIGTERM, &sa, NULL);
-	while (read(0, &c, 1) > 0)
-		;
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "io %u %u", &n, &gap) == 2 && buf)
+			steady_io(d, buf, n, gap);
+		fflush(stdout);
+	}
 	vg_close(d);
 	return 0;
 }
