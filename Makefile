@@ -3,11 +3,11 @@
 # fastvhost: kernel module, control tool and tests.
 #
 #   make                 build the module (for KVER), fvctl and the selftests
-#   make check           install deps, build for every supported kernel, run all tests in VMs
+#   make check           install deps, build for both kernels and the debug kernel, run all tests in VMs
 #   make demo            boot the test VM and show a guest doing I/O through fastvhost
 #   make e2e             the end-to-end QEMU guest test alone (in make check too)
 #   make fuzz            fvfuzz in the test VM: FUZZ_CASES, FUZZ_SEED, FUZZ_TIME (s), KVER
-#   make check-debug     the debug-kernel leg alone (lockdep, KASAN, kmemleak; not in make check yet)
+#   make check-debug     the debug-kernel leg of make check alone (lockdep, KASAN, kmemleak)
 #   make coverage        the debug kernel's tests with a GCOV build: kmod/ line coverage
 #   make vm KVER=...     interactive shell in the test VM
 #   make install         install module, fvctl, man page and completion on this host
@@ -78,7 +78,7 @@ fuzz: module selftests
 	@scripts/vmtest --kver $(KVER) --timeout $(FUZZ_VM_TIMEOUT) -- \
 		'FV_FUZZ_CASES=$(FUZZ_CASES) FV_FUZZ_SEED=$(FUZZ_SEED) FV_FUZZ_TIME=$(FUZZ_TIME) selftests/fuzz.sh'
 
-# The debug-kernel leg alone (docs/testing.md: why it is not in make check yet).
+# The debug-kernel leg of make check alone (docs/testing.md).
 check-debug:
 	@FV_KVERS=debug scripts/check
 
