@@ -326,13 +326,17 @@ TEST_F(cmds, residuals)
 
 /*
  * A READ that fails (past the last block) writes no data: the used length
- * is the response alone and the residual the whole buffer.
+ * is the response alone and the residual the whole buffer.  The stock
+ * vhost_scsi puts 0 in every used length and LIO's residual (0 here) in
+ * the response: a statement about fastvhost only.
  */
 TEST_F(cmds, failed_read_used_length)
 {
 	unsigned int i;
 	struct vg_io io;
 
+	if (tc_stock(&self->env))
+		SKIP(return, "stock vhost_scsi: used length 0 for every request");
 	FOR_EACH_LUN(i) {
 		vg_io_init(&io, LUN(i));
 		vg_cdb_rw(&io, 16, false, self->blocks[i], 1);
