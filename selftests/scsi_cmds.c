@@ -206,19 +206,21 @@ TEST_F(cmds, no_protection_advertised)
 	EXPECT_EQ(0, b[12] & 1)
 		TH_LOG("READ CAPACITY(16) byte 12 %#x: PROT_EN set", b[12]);
 
-	memset(b, 0x5a, 4096);
+	/* 8 blocks of 512 bytes (rd_mcp's default) at LBA 16 */
+	vg_pattern_fill(b, 4096, 512, 0x9150, 16);
 	vg_io_init(&io, lun);
 	vg_cdb_rw(&io, 10, true, 16, 8);
 	data_out(&io, b, 4096);
 	ASSERT_EQ(0, tc_exec(self->q, &io));
 	EXPECT_TRUE(vg_io_ok(&io)) TH_LOG("WRITE: %s", tc_str(&io));
-	memset(b, 0, 4096);
+	memset(self->buf2, 0xa5, 4096);
 	vg_io_init(&io, lun);
 	vg_cdb_rw(&io, 10, false, 16, 8);
-	data_in(&io, b, 4096);
+	data_in(&io, self->buf2, 4096);
 	ASSERT_EQ(0, tc_exec(self->q, &io));
 	EXPECT_TRUE(vg_io_ok(&io)) TH_LOG("READ: %s", tc_str(&io));
-	EXPECT_EQ(0x5a, b[4095]);
+	EXPECT_EQ(-1, vg_pattern_check(self->buf2, 4096, 512, 0x9150, 16))
+		TH_LOG("the blocks written do not read back");
 }
 
 TEST_F(cmds, report_luns)
