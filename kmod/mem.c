@@ -15,7 +15,13 @@
 
 #include "fastvhost.h"
 
-#define FV_MAX_REGIONS	64	/* what QEMU assumes for kernel vhost */
+/*
+ * QEMU sizes its memory slots for a kernel vhost device from vhost.ko's
+ * max_mem_regions parameter, a ushort that operators raise for memory
+ * hotplug: take any table that parameter can allow.  A table is 24 bytes
+ * a region, charged to the VM's memory cgroup.
+ */
+#define FV_MAX_REGIONS	U16_MAX
 
 struct fv_mem_region {
 	u64 gpa;
@@ -166,7 +172,7 @@ long fv_mem_set(struct fv_dev *dev, void __user *argp)
 	if (hdr.nregions > FV_MAX_REGIONS)
 		return -E2BIG;
 
-	mem = kvzalloc(struct_size(mem, r, hdr.nregions), GFP_KERNEL);
+	mem = kvzalloc(struct_size(mem, r, hdr.nregions), GFP_KERNEL_ACCOUNT);
 	if (!mem)
 		return -ENOMEM;
 	ret = build(um->regions, hdr.nregions, mem);

@@ -8,6 +8,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -231,6 +232,58 @@ TEST(straddle_regions)
 	memcpy(tmp + head, start1, len - head);
 	EXPECT_EQ(-1, vg_pattern_check(tmp, len, bs, 0x51ad, 50000));
 	free(tmp);
+	vg_close(d);
+}
+
+/*
+ * A memory table as large as QEMU makes when vhost.ko's max_mem_regions
+ * is raised for memory hotplug: the arena cut into 4 KiB regions, so that
+ * every buffer of a verify workload crosses several.  A table of more
+ * regions than that ushort parameter can allow is refused, and the table
+ * in use stays.
+ */
+TEST(many_regions)
+{
+	struct tc_cfg c = { .nq = 2, .arena = 16 << 20 };
+	const unsigned int n = 2048, over = 65536;
+	struct vhost_memory *m;
+	struct vg_load_stats st;
+	struct vg_region *r;
+	struct vg_env env;
+	struct vg_dev *d;
+	uint64_t blocks;
+	unsigned int i;
+	uint32_t bs;
+
+	if (vg_env_load(&env))
+		SKIP(return, "FV_WWN not set");
+	if (tc_stock(&env))
+		SKIP(return, "stock vhost_scsi: max_mem_regions regions (64 by default)");
+	ASSERT_EQ(0, tc_open(&d, &env, &c));
+	ASSERT_EQ(0, lun_geometry(d, env.luns[0], &blocks, &bs));
+	m = calloc(1, sizeof(*m) + over * sizeof(m->regions[0]));
+	ASSERT_NE(NULL, m);
+	r = &d->reg[0];
+	for (i = 0; i < n; i++) {
+		struct vhost_memory_region *v = &m->regions[i];
+		uint64_t off = i * 4096ULL;
+
+		v->guest_phys_addr = r->gpa + off;
+		v->userspace_addr = (uintptr_t)r->host + off;
+		v->memory_size = i < n - 1 ? 4096 : r->size - off;
+	}
+	m->nregions = n;
+	ASSERT_EQ(0, ioctl(d->fd, VHOST_SET_MEM_TABLE, m))
+		TH_LOG("SET_MEM_TABLE of %u regions: %s", n, strerror(errno));
+	ASSERT_EQ(0, verify(d, env.luns[0], bs, 2, 32, 16, 0x7e9, &st))
+		TH_LOG("%s", st.err);
+
+	m->nregions = over;
+	EXPECT_EQ(-1, ioctl(d->fd, VHOST_SET_MEM_TABLE, m));
+	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(0, verify(d, env.luns[0], bs, 2, 32, 16, 0x7ea, &st))
+		TH_LOG("%s", st.err);
+	free(m);
 	vg_close(d);
 }
 
