@@ -54,11 +54,11 @@ static inline struct nlattr **fv_genl_dump_attrs(struct netlink_callback *cb)
 #define FV_FABRIC_SUBMIT_OPS
 #endif
 
-/* 6.10 made target_submit() return an error; we have nothing to add. */
+/* 6.10 made target_submit() return an error; before, it could not fail. */
 #ifdef FV_HAVE_TARGET_SUBMIT_INT
-#define fv_target_submit(se_cmd)	((void)target_submit(se_cmd))
-#else
 #define fv_target_submit(se_cmd)	target_submit(se_cmd)
+#else
+#define fv_target_submit(se_cmd)	({ target_submit(se_cmd); 0; })
 #endif
 
 /* 6.9 opens block devices as files; 6.1 hands out the block_device. */

@@ -313,11 +313,45 @@ static bool submit_blocks(struct se_cmd *se_cmd)
 	return dev && !strcmp(dev->transport->name, "fileio");
 }
 
+/*
+ * For tests only (selftests/scsi_cmds.c): the next N submissions to LIO
+ * fail as target_submit() can since 6.10.  0: never.
+ */
+static unsigned int fail_submit;
+module_param(fail_submit, uint, 0600);
+MODULE_PARM_DESC(fail_submit,
+		 "For tests only: fail the next N submissions to LIO (0: off)");
+
+static bool submit_fails(void)
+{
+	unsigned int n;
+
+	do {
+		n = READ_ONCE(fail_submit);
+		if (!n)
+			return false;
+	} while (cmpxchg(&fail_submit, n, n - 1) != n);
+	return true;
+}
+
+/*
+ * A command LIO refuses after a good prep ends as one that failed there:
+ * LIO queues its CHECK CONDITION and we release it as any other.
+ */
+static void submit(struct fv_cmd *cmd)
+{
+	int ret = submit_fails() ? -EINVAL : fv_target_submit(&cmd->se_cmd);
+
+	if (ret) {
+		pr_warn_ratelimited("LIO refused a command: %d\n", ret);
+		transport_generic_request_failure(&cmd->se_cmd,
+						  TCM_LOGICAL_UNIT_COMMUNICATION_FAILURE);
+	}
+}
+
 static void submit_work(struct work_struct *work)
 {
-	struct fv_cmd *cmd = container_of(work, struct fv_cmd, submit);
-
-	fv_target_submit(&cmd->se_cmd);
+	submit(container_of(work, struct fv_cmd, submit));
 }
 
 static int task_attr(u8 attr)
@@ -456,7 +490,7 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 		queue_work_node(READ_ONCE(vq->node), vq->dev->submit_wq,
 				&cmd->submit);
 	} else {
-		fv_target_submit(&cmd->se_cmd);
+		submit(cmd);
 	}
 }
 

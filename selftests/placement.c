@@ -508,22 +508,6 @@ TEST_F(pl, notify_only)
 }
 
 /* Set the module parameter @name of fastvhost; -1 when it is not there. */
-static int set_param(const char *name, unsigned int v)
-{
-	char path[128];
-	FILE *f;
-	int rc;
-
-	snprintf(path, sizeof(path), "/sys/module/fastvhost/parameters/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	rc = fprintf(f, "%u\n", v) > 0 ? 0 : -1;
-	if (fclose(f))
-		rc = -1;
-	return rc;
-}
-
 /* A TMF on the control queue; its response, or -1 when none came. */
 static int pl_tmf(struct vg_dev *d, uint16_t lun, int timeout_ms)
 {
@@ -629,7 +613,7 @@ TEST_F_TIMEOUT(pl, failed_relayout, 300)
 	unsigned int step;
 	int n;
 
-	if (set_param("fail_relayout", 0))
+	if (tc_set_param("fail_relayout", 0))
 		SKIP(return, "no fail_relayout parameter");
 	ASSERT_EQ(0, nl_set(self->env.wwn, "--poll-ns 0 --map default"));
 	ASSERT_EQ(0, pl_open(_metadata, self, 2));
@@ -638,7 +622,7 @@ TEST_F_TIMEOUT(pl, failed_relayout, 300)
 	ASSERT_NE(before[2], before[3]);
 
 	for (step = 1; step < 32; step++) {
-		ASSERT_EQ(0, set_param("fail_relayout", step));
+		ASSERT_EQ(0, tc_set_param("fail_relayout", step));
 		/* Swap the request queues' workers. */
 		if (!fvctl("set --wwn %s --map 2=%ld,3=%ld 2>/dev/null",
 			   self->env.wwn, before[3], before[2]))
@@ -657,7 +641,7 @@ TEST_F_TIMEOUT(pl, failed_relayout, 300)
 		if (_metadata->exit_code)
 			break;
 	}
-	ASSERT_EQ(0, set_param("fail_relayout", 0));
+	ASSERT_EQ(0, tc_set_param("fail_relayout", 0));
 	EXPECT_GT(step, 1);
 	EXPECT_LT(step, 32);
 	ASSERT_EQ(4, worker_map(self->env.wwn, after));

@@ -353,6 +353,43 @@ TEST_F(cmds, failed_read_used_length)
 	}
 }
 
+/*
+ * LIO may refuse a command after a good prep (target_submit() returns an
+ * error since 6.10): the guest gets a CHECK CONDITION, the command is
+ * released, the next one works and close does not wait for it.  The
+ * refusal is injected (fastvhost's fail_submit), on every LUN: fileio
+ * submits from a workqueue, the others from the worker.
+ */
+TEST_F(cmds, refused_submission)
+{
+	uint8_t key, asc, ascq;
+	unsigned int i;
+	struct vg_io io;
+
+	if (tc_stock(&self->env) || tc_set_param("fail_submit", 0))
+		SKIP(return, "no fail_submit parameter");
+	FOR_EACH_LUN(i) {
+		ASSERT_EQ(0, tc_set_param("fail_submit", 1));
+		vg_io_init(&io, LUN(i));
+		vg_cdb_rw(&io, 16, false, 0, 1);
+		data_in(&io, self->buf, self->bs[i]);
+		ASSERT_EQ(0, vg_io_exec(self->q, &io, VG_TIMEOUT_MS))
+			TH_LOG("lun %u: no answer to a refused command", LUN(i));
+		EXPECT_EQ(VIRTIO_SCSI_S_OK, io.response);
+		ASSERT_EQ(0x02, io.status) TH_LOG("%s", tc_str(&io));
+		ASSERT_TRUE(vg_sense_key(&io, &key, &asc, &ascq));
+		EXPECT_EQ(0x08, asc) TH_LOG("%s", tc_str(&io));
+		EXPECT_EQ(sizeof(struct virtio_scsi_cmd_resp), io.used_len);
+
+		vg_io_init(&io, LUN(i));
+		vg_cdb_rw(&io, 16, false, 0, 1);
+		data_in(&io, self->buf, self->bs[i]);
+		ASSERT_EQ(0, tc_exec(self->q, &io));
+		EXPECT_TRUE(vg_io_ok(&io)) TH_LOG("%s", tc_str(&io));
+	}
+	ASSERT_EQ(0, tc_set_param("fail_submit", 0));
+}
+
 TEST_F(cmds, synchronize_cache)
 {
 	unsigned int i;

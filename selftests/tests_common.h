@@ -141,4 +141,22 @@ static inline int tc_sense_key(const struct vg_io *io)
 	return key;
 }
 
+/* Write a fastvhost module parameter; -1 when there is none. */
+static inline int tc_set_param(const char *name, unsigned int v)
+{
+	char path[128];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "/sys/module/fastvhost/parameters/%s",
+		 name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	rc = fprintf(f, "%u\n", v) > 0 ? 0 : -1;
+	if (fclose(f))
+		rc = -1;
+	return rc;
+}
+
 #endif /* TESTS_COMMON_H */
