@@ -14,6 +14,7 @@
  */
 #include <linux/cgroup.h>
 #include <linux/kthread.h>
+#include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -132,8 +133,15 @@ static int worker_fn(void *data)
 	struct fv_worker *w = data;
 	u64 idle = 0;			/* when work ran out; 0: busy */
 	bool polled = false;		/* already, since work ran out */
+	struct mem_cgroup *memcg, *old;
 
 	kthread_use_mm(w->dev->mm);
+	/*
+	 * A kthread's allocations charge no memory cgroup, even in the VM's
+	 * cgroups: name the VM's for what we allocate for it.
+	 */
+	memcg = get_mem_cgroup_from_mm(w->dev->mm);
+	old = set_active_memcg(memcg);
 	for (;;) {
 		if (fv_worker_has_work(w)) {
 			if (idle)
@@ -161,6 +169,8 @@ static int worker_fn(void *data)
 			schedule();
 		__set_current_state(TASK_RUNNING);
 	}
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
 	kthread_unuse_mm(w->dev->mm);
 	return 0;
 }

@@ -6,6 +6,8 @@
  * AN and addressing errors. Environment: see tests_common.h.
  */
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -702,6 +704,139 @@ TEST_F(cmds, tmf_abort_task_in_flight)
 	ASSERT_EQ(0, vg_io_wait(self->q, &ios[1], VG_TIMEOUT_MS));
 	EXPECT_TRUE(vg_io_ok(&ios[1])) TH_LOG("other READ: %s", tc_str(&ios[1]));
 	TH_LOG("aborted READ: %s", tc_str(&ios[0]));
+}
+
+/* Write @val to the cgroup file @dir/@file. */
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	rc = fputs(val, f) < 0 ? -1 : 0;
+	if (fclose(f))
+		rc = -1;
+	return rc;
+}
+
+static long long cg_current(const char *dir)
+{
+	char path[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Move this process into a new memory cgroup @dir (cgroup v2). */
+static int cg_enter(const char *dir)
+{
+	const char *root = "/sys/fs/cgroup";
+	char pid[32];
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) &&
+	    mount("none", root, "cgroup2", 0, NULL))
+		return -1;
+	if (cg_write(root, "cgroup.subtree_control", "+memory"))
+		return -1;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -1;
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	return cg_write(dir, "cgroup.procs", pid);
+}
+
+/*
+ * Per-command scatterlists are charged to the VM's memory cgroup (the
+ * workers run in the owner's cgroups).  480 READs whose 62 segments each
+ * straddle a page (124 scatterlist entries, a 4 KiB allocation) wait on
+ * the slow fileio LUN (FV_SLOW_FILE_LUN, 250 ms a request, 32 at once):
+ * memory.current rises by more than 1 MiB over the idle device's.
+ */
+#define CG_NCMD	480
+#define CG_NSEG	62
+
+TEST_F_TIMEOUT(cmds, scatterlists_charged_to_memcg, 180)
+{
+	const char *env = getenv("FV_SLOW_FILE_LUN");
+	const char *cg = "/sys/fs/cgroup/fv-scsi-cmds";
+	struct tc_cfg c = { .nq = 1, .ring = 512 };
+	long long idle, busy = 0, cur;
+	struct vg_sg sg[CG_NSEG];
+	struct vg_io *ios;
+	struct vg_dev *d;
+	struct vg_vq *q;
+	char pid[32];
+	uint16_t slow;
+	uint8_t *buf;
+	unsigned int k;
+
+	if (tc_stock(&self->env))
+		SKIP(return, "about fastvhost's allocations");
+	if (!env)
+		SKIP(return, "FV_SLOW_FILE_LUN not set (no slow fileio LUN)");
+	slow = (uint16_t)atoi(env);
+	ios = calloc(CG_NCMD, sizeof(*ios));
+	ASSERT_NE(NULL, ios);
+	ASSERT_EQ(0, cg_enter(cg)) TH_LOG("cannot enter a memory cgroup: %s",
+					  strerror(errno));
+	/* the workers join the owner's cgroups when the device starts */
+	vg_close(self->d);
+	self->d = NULL;
+	ASSERT_EQ(0, tc_open(&d, &self->env, &c));
+	q = vg_ioq(d, 0);
+	buf = vg_alloc(d, (CG_NSEG + 1) * 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	memset(buf, 0, (CG_NSEG + 1) * 4096);
+	for (k = 0; k < CG_NSEG; k++) {
+		sg[k].gpa = vg_gpa(d, buf + k * 4096 + 3072);
+		sg[k].len = 2048;
+		sg[k].in = true;
+	}
+	for (k = 0; k < CG_NCMD; k++) {
+		vg_io_init(&ios[k], slow);
+		vg_cdb_rw(&ios[k], 10, false, (uint64_t)k * CG_NSEG * 4,
+			  CG_NSEG * 4);
+		ios[k].sg = sg;
+		ios[k].nsg = CG_NSEG;
+	}
+	/* one of them first, so that nothing is new but the commands */
+	ASSERT_EQ(0, tc_exec(q, &ios[0]));
+	ASSERT_TRUE(vg_io_ok(&ios[0])) TH_LOG("%s", tc_str(&ios[0]));
+
+	idle = cg_current(cg);
+	ASSERT_LT(0, idle);
+	for (k = 0; k < CG_NCMD; k++)
+		ASSERT_EQ(0, vg_io_submit(q, &ios[k]));
+	vg_vq_kick(q);
+	for (k = 0; k < 50 && !vg_vq_has_used(q); k++) {
+		usleep(10 * 1000);
+		cur = cg_current(cg);
+		if (cur > busy)
+			busy = cur;
+	}
+	for (k = 0; k < CG_NCMD; k++) {
+		ASSERT_EQ(0, vg_io_wait(q, &ios[k], VG_TIMEOUT_MS));
+		EXPECT_TRUE(vg_io_ok(&ios[k])) TH_LOG("%s", tc_str(&ios[k]));
+	}
+	TH_LOG("memory.current %lld KiB idle, %lld KiB with %u READs waiting",
+	       idle >> 10, busy >> 10, CG_NCMD);
+	EXPECT_LT(idle + (1 << 20), busy);
+	vg_close(d);
+	free(ios);
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	cg_write("/sys/fs/cgroup", "cgroup.procs", pid);
+	rmdir(cg);
 }
 
 /*
