@@ -3,6 +3,8 @@
  * Hostile guests, part 1: malformed descriptors and requests on a running
  * device. The rules each test checks are in hostile_common.h.
  */
+#include <fcntl.h>
+
 #include "kselftest_harness.h"
 #include "tests_common.h"
 #include "hostile_common.h"
@@ -519,6 +521,73 @@ TEST_F_TIMEOUT(hostile, data_lengths_wrap_32bit, 120)
 	await(self, id[0], &o);
 	TH_LOG("%s", outcome_str(&o));
 	aftermath(_metadata, self);
+}
+
+/* Lines of the kernel log from @fd on that hold @what. */
+static int kmsg_count(int fd, const char *what)
+{
+	char rec[2048];
+	ssize_t n;
+	int cnt = 0;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records */
+		if (n <= 0)
+			return cnt;
+		rec[n] = 0;
+		cnt += strstr(rec, what) != NULL;
+	}
+}
+
+/*
+ * Guest-caused log lines are limited per device, not per queue: a guest
+ * that breaks each of its 32 request queues gets at most the device's
+ * burst of 10 lines into the host's log.
+ */
+TEST_F_TIMEOUT(hostile, log_lines_limited_per_device, 120)
+{
+	struct tc_cfg c = { .nq = 32 };
+	unsigned int i, broken = 0;
+	struct vg_dev *d;
+	int fd, lines;
+	void *buf;
+
+	if (tc_stock(&self->env))
+		SKIP(return, "stock vhost_scsi logs guest errors at debug level");
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	/* a device of its own, opened after the fixture's logged anything */
+	vg_close(self->d);
+	self->d = NULL;
+	ASSERT_EQ(0, tc_open(&d, &self->env, &c));
+	buf = vg_alloc(d, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	ASSERT_LE(0, lseek(fd, 0, SEEK_END));
+	for (i = 0; i < c.nq; i++) {
+		struct vg_vq *q = vg_ioq(d, i);
+		uint16_t id;
+
+		ASSERT_EQ(0, vg_raw_take(q, 1, &id, NULL));
+		vg_raw_desc(q, id, vg_gpa(d, buf), 64, VRING_DESC_F_NEXT,
+			    q->num + 1);
+		vg_raw_avail(q, id);
+		vg_vq_kick(q);
+		vg_vq_notify(q);
+	}
+	for (int t = 0; t < 300 && broken < c.nq; t++) {
+		usleep(10000);
+		for (i = 0; i < c.nq; i++)
+			broken += vg_vq_errors(vg_ioq(d, i)) ? 1 : 0;
+	}
+	EXPECT_EQ(c.nq, broken);
+	lines = kmsg_count(fd, "fastvhost: ");
+	TH_LOG("%u queues broken, %d lines logged", broken, lines);
+	EXPECT_LE(1, lines);
+	EXPECT_GE(10, lines);
+	close(fd);
+	vg_close(d);
 }
 
 TEST_HARNESS_MAIN
