@@ -59,6 +59,13 @@
  * TMFs use workqueues of their own device only, so another guest cannot
  * hold them up; tmf_inflight keeps the workers alive meanwhile, as the
  * drain waits for it.
+ *
+ * Guest bounds: a ring loop holds vq->mutex for at most FV_WEIGHT passes,
+ * counting passes that found the ring empty (the guest controls what the
+ * avail index reads back); guest-caused log lines share one rate limit
+ * per device; a command's scatterlist and the memory table are charged to
+ * the owner's memory cgroup.  A command LIO refuses after its prep ends
+ * as a failed one (CHECK CONDITION), never left uncounted.
  */
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H

@@ -422,4 +422,47 @@ TEST_F(hostile, no_memory_table)
 	aftermath(_metadata, self);
 }
 
+/*
+ * The avail ring placed 2 bytes before the used ring, without EVENT_IDX:
+ * avail->idx is then used->flags, which the device itself writes.  Each
+ * time the device finds the ring empty and turns notifications back on
+ * (flags 0), the index it reads back differs from the one it had, so it
+ * looks again; turning them off (flags 1) makes the ring empty again.  A
+ * device that does not count those passes against its weight loops
+ * forever with the queue's lock held: the other queue stops, close hangs.
+ */
+TEST_F(hostile, avail_index_aliases_used_flags)
+{
+	struct vg_opts o;
+	struct vg_dev *d;
+	struct vg_io io;
+	struct vg_vq *q;
+
+	vg_close(self->d);
+	self->d = NULL;
+	vg_opts_default(&o);
+	o.path = self->env.dev;
+	o.nr_io_queues = 2;
+	o.arena_size = 16 << 20;
+	o.want_features = TC_FEAT_V1 | TC_FEAT_IND;
+	ASSERT_EQ(0, vg_open(&d, &o));
+	self->d = d;
+	ASSERT_EQ(0, vg_setup(d));
+	q = vg_ioq(d, 0);
+	ASSERT_EQ(0, vg_vring_addr(d, q->index, q->desc,
+				   (char *)q->used - 2, q->used));
+	/* head 0: avail->ring[0] is used->idx, 0 until the first answer */
+	d->tpgt = self->env.tpgt;
+	vg_io_init(&io, self->env.luns[0]);
+	vg_cdb_tur(&io);
+	ASSERT_EQ(0, vg_io_submit(q, &io));
+	ASSERT_EQ(0, vg_set_endpoint(d, self->env.wwn, self->env.tpgt));
+	ASSERT_EQ(0, vg_events_post(d));
+	vg_vq_notify(q);
+	usleep(500 * 1000);
+	self->q = q;
+	self->other = vg_ioq(d, 1);
+	aftermath(_metadata, self);
+}
+
 TEST_HARNESS_MAIN
