@@ -8,6 +8,8 @@
 #
 #   FV_FUZZ_CASES=N FV_FUZZ_SEED=S FV_FUZZ_TIME=SEC selftests/fuzz.sh
 #   FV_FUZZ_REPLAY="S:I[:FAMILIES] ..." also replays these cases, verbose
+#   FV_NLFUZZ_CASES=N, FV_NLFUZZ_UNPRIV=N: nlfuzz's cases as admin (20000)
+#   and as an unprivileged user (5000), same seed
 #   FV_FUZZ_FAMILIES=ring,addr,... limits the families (default: all
 #   seven; on the debug kernel all but ctrl, whose slow-LUN READs and
 #   TMFs have not had a run within the bound there yet: docs/testing.md)
@@ -23,6 +25,8 @@ case "$(uname -r)" in
 *) cases=${FV_FUZZ_CASES:-10000}
    families=${FV_FUZZ_FAMILIES:-ring,addr,req,ctrl,event,vmm,kill} ;;
 esac
+nl_cases=${FV_NLFUZZ_CASES:-20000}
+nl_unpriv=${FV_NLFUZZ_UNPRIV:-5000}
 seed=${FV_FUZZ_SEED:-$(( $(date +%s%N) % 4294967296 ))}
 wwn2=naa.5001405ffbb0f002
 tmp=$(mktemp -d)
@@ -80,7 +84,7 @@ unload() {
 	[ $loaded = 1 ] || insmod "$FV_KO"
 }
 
-ktap_plan 4
+ktap_plan 6
 if [ ! -x "$bin" ]; then
 	ktap_fail "setup: $bin missing (make selftests)"
 elif setup >"$tmp/setup.log" 2>&1; then
@@ -98,5 +102,44 @@ else
 	ktap_fail "fvfuzz seed $seed: $cases cases in $((SECONDS - start))s"
 fi
 ktap_run "regression cases (fuzz-regress.list)" regress
+
+# nlfuzz: the netlink family as admin, on the second target while a
+# guest (fvctl.sh's holder) reads from it, so that the workers are rebuilt
+# and moved under its I/O; then as nobody.  Its own KTAP goes through.
+nlfuzz() {	# WWN ARGS...
+	local w=$1
+	shift
+	"$top/build/selftests/nlfuzz" --wwn "$w" --seed "$seed" "$@"
+}
+
+nlfuzz_under_io() {
+	local hpid rc=0 line
+	mkfifo "$tmp/hold" || return 1
+	"$top/build/selftests/fvctl-holder" "$wwn2" 1 4 <"$tmp/hold" >"$tmp/holder.out" 2>&1 &
+	hpid=$!
+	exec 8>"$tmp/hold"
+	for _ in $(seq 300); do
+		grep -q attached "$tmp/holder.out" && break
+		sleep 0.1
+	done
+	if ! grep -q attached "$tmp/holder.out"; then
+		echo "holder did not attach:"; cat "$tmp/holder.out"
+		exec 8>&-
+		wait $hpid
+		return 1
+	fi
+	echo "io 1000000 0" >&8
+	nlfuzz "$wwn2" --cases "$nl_cases" || rc=1
+	# the holder's reads went on meanwhile; it ends them when stdin closes
+	exec 8>&-
+	wait $hpid || { echo "holder exit status $?"; rc=1; }
+	line=$(grep '^io ' "$tmp/holder.out")
+	echo "holder: ${line:-no io line}"
+	case "$line" in "io failed"*) rc=1 ;; esac
+	return $rc
+}
+echo "# nlfuzz seed $seed: $nl_cases cases as admin, $nl_unpriv unprivileged"
+ktap_run "nlfuzz: $nl_cases netlink cases as admin, a guest reading" nlfuzz_under_io
+ktap_run "nlfuzz: $nl_unpriv netlink cases unprivileged" nlfuzz "$FV_WWN" --cases "$nl_unpriv" --unpriv
 ktap_run "targets removed and the module unloads after the run" unload
 ktap_finish

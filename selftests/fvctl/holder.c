@@ -7,8 +7,10 @@
  * events and statistics.  A line "io N GAP_US" on stdin sends N READ(10)s
  * of one block to LUN 0 on the first request queue, one at a time, GAP_US
  * microseconds (busy-waited) after each answer, and prints "io done" (or
- * "io failed ...").
+ * "io failed ..."); it stops early, as done, when stdin has more to read
+ * or is closed.
  */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,10 @@ static void steady_io(struct vg_dev *d, void *buf, unsigned int n,
 	uint64_t until;
 
 	for (i = 0; i < n; i++) {
+		struct pollfd in = { .fd = 0, .events = POLLIN };
+
+		if (poll(&in, 1, 0) > 0)
+			break;
 		vg_io_init(&io, 0);
 		vg_cdb_rw(&io, 10, false, i % 64, 1);
 		io.din = buf;
@@ -51,7 +57,7 @@ static void steady_io(struct vg_dev *d, void *buf, unsigned int n,
 		while (now_ns() < until)
 			;
 	}
-	printf("io done\n");
+	printf("io done: %u reads\n", i);
 }
 
 int main(int argc, char **argv)
