@@ -8,8 +8,8 @@
 #
 #   FV_FUZZ_CASES=N FV_FUZZ_SEED=S FV_FUZZ_TIME=SEC selftests/fuzz.sh
 #   FV_FUZZ_REPLAY="S:I[:FAMILIES] ..." also replays these cases, verbose
-#   FV_NLFUZZ_CASES=N, FV_NLFUZZ_UNPRIV=N: nlfuzz's cases as admin (20000)
-#   and as an unprivileged user (5000), same seed
+#   FV_NLFUZZ_CASES=N, FV_NLFUZZ_UNPRIV=N: nlfuzz's cases as admin (20000;
+#   2000 on the debug kernel) and unprivileged (5000; 1000), same seed
 #   FV_FUZZ_FAMILIES=ring,addr,... limits the families (default: all
 #   seven; on the debug kernel all but ctrl, whose slow-LUN READs and
 #   TMFs have not had a run within the bound there yet: docs/testing.md)
@@ -21,12 +21,12 @@ bin=$top/build/selftests/fvfuzz
 # lockdep and KASAN make a case some ten times slower: fewer there
 case "$(uname -r)" in
 *fvdebug*) cases=${FV_FUZZ_CASES:-1000}
-	   families=${FV_FUZZ_FAMILIES:-ring,addr,req,event,vmm,kill} ;;
+	   families=${FV_FUZZ_FAMILIES:-ring,addr,req,event,vmm,kill}
+	   nl_cases=${FV_NLFUZZ_CASES:-2000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-1000} ;;
 *) cases=${FV_FUZZ_CASES:-10000}
-   families=${FV_FUZZ_FAMILIES:-ring,addr,req,ctrl,event,vmm,kill} ;;
+   families=${FV_FUZZ_FAMILIES:-ring,addr,req,ctrl,event,vmm,kill}
+   nl_cases=${FV_NLFUZZ_CASES:-20000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-5000} ;;
 esac
-nl_cases=${FV_NLFUZZ_CASES:-20000}
-nl_unpriv=${FV_NLFUZZ_UNPRIV:-5000}
 seed=${FV_FUZZ_SEED:-$(( $(date +%s%N) % 4294967296 ))}
 wwn2=naa.5001405ffbb0f002
 tmp=$(mktemp -d)
