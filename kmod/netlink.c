@@ -371,13 +371,16 @@ err:
 	return ret;
 }
 
-/* A dump may name one target: it must exist when the dump starts. */
+/*
+ * A dump may name one target: it must exist when the dump starts.  6.1
+ * gives a dump's start no extack; there the first dumpit call says it.
+ */
 static int fv_nl_get_start(struct netlink_callback *cb)
 {
 	struct nlattr **attrs = fv_genl_dump_attrs(cb);
 	struct fv_tport *tport;
 
-	if (!attrs || !attrs[FASTVHOST_A_TARGET_WWN])
+	if (!attrs || !attrs[FASTVHOST_A_TARGET_WWN] || !cb->extack)
 		return 0;
 	mutex_lock(&fv_fabric_mutex);
 	tport = find_tport(attrs, cb->extack);
@@ -386,7 +389,8 @@ static int fv_nl_get_start(struct netlink_callback *cb)
 }
 
 /*
- * cb->args[0]: targets done; cb->args[1]: items of the next one sent.
+ * cb->args[0]: targets done; cb->args[1]: items of the next one sent;
+ * cb->args[2]: set after the first call.
  * Positions, not pointers: the dump is flagged (NLM_F_DUMP_INTR) when
  * fv_fabric_gen moved under it, and the reader starts over.
  */
@@ -416,6 +420,12 @@ static int fv_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		resume = 0;
 	}
 	mutex_unlock(&fv_fabric_mutex);
+	if (only && !i && !cb->args[2]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[FASTVHOST_A_TARGET_WWN],
+				    "no fastvhost target with this WWN");
+		return -ENOENT;
+	}
+	cb->args[2] = 1;
 	cb->args[0] = done;
 	cb->args[1] = resume;
 	/* Not one item of a target in an empty skb is an error, not the end. */
