@@ -84,7 +84,7 @@ unload() {
 	[ $loaded = 1 ] || insmod "$FV_KO"
 }
 
-ktap_plan 6
+ktap_plan 7
 if [ ! -x "$bin" ]; then
 	ktap_fail "setup: $bin missing (make selftests)"
 elif setup >"$tmp/setup.log" 2>&1; then
@@ -138,6 +138,16 @@ nlfuzz_under_io() {
 	case "$line" in "io failed"*) rc=1 ;; esac
 	return $rc
 }
+# nlfuzz cases that found a defect, SEED:INDEX, replayed on the second
+# target: 2856545652:344 (a dump naming no target had no extack on 6.1).
+nl_regress() {
+	local c rc=0
+	for c in 2856545652:344; do
+		nlfuzz "$wwn2" --seed "${c%%:*}" --replay "${c##*:}" || rc=1
+	done
+	return $rc
+}
+ktap_run "nlfuzz regression cases" nl_regress
 echo "# nlfuzz seed $seed: $nl_cases cases as admin, $nl_unpriv unprivileged"
 ktap_run "nlfuzz: $nl_cases netlink cases as admin, a guest reading" nlfuzz_under_io
 ktap_run "nlfuzz: $nl_unpriv netlink cases unprivileged" nlfuzz "$FV_WWN" --cases "$nl_unpriv" --unpriv
