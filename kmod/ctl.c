@@ -33,7 +33,8 @@ static void reply(struct fv_vq *vq, u16 head, unsigned int out,
 			  head);
 		len = 0;
 	}
-	fv_vq_push(vq, head, len);
+	if (!fv_log_chain(vq))
+		fv_vq_push(vq, head, len);
 }
 
 static void reply_tmf(struct fv_vq *vq, u16 head, unsigned int out,
@@ -204,6 +205,14 @@ static void handle_tmf(struct fv_vq *vq, u16 head, unsigned int out,
 		goto reject;
 	}
 	tmf->resp_cnt = n;
+	/* Within FV_RESP_IOV: each buffer gave at least one of the iovecs. */
+	n = fv_log_copy(vq, tmf->logr, FV_RESP_IOV, true,
+			sizeof(struct virtio_scsi_ctrl_tmf_resp));
+	if (n < 0) {
+		kfree(tmf);
+		goto reject;
+	}
+	tmf->nlogr = n;
 	tmf->vq = vq;
 	tmf->tpg = tpg;
 	tmf->head = head;
@@ -322,7 +331,8 @@ void fv_ctl_complete(struct fv_vq *vq)
 		iov_iter_init(&it, ITER_DEST, tmf->resp, tmf->resp_cnt, len);
 		if (copy_to_iter(&rsp, len, &it) != len)
 			len = 0;
-		if (!fv_vq_push(vq, tmf->head, len))
+		if (!fv_log_ranges(vq, tmf->logr, tmf->nlogr) &&
+		    !fv_vq_push(vq, tmf->head, len))
 			pushed = true;
 		kfree(tmf);
 		if (atomic_dec_and_test(&dev->tmf_inflight))

@@ -56,6 +56,7 @@ static void reset_owner(struct fv_dev *dev)
 	stop_endpoint(dev);
 	for (i = 0; i < FV_MAX_VQS; i++)
 		fv_vq_reset(dev->vqs[i]);
+	fv_log_reset(dev);
 	fv_mem_free(dev->mem);
 	dev->mem = NULL;
 	if (dev->mm)
@@ -66,15 +67,10 @@ static void reset_owner(struct fv_dev *dev)
 	dev->events_missed = 0;
 }
 
-static long set_features(struct fv_dev *dev, void __user *argp)
+static void put_features(struct fv_dev *dev, u64 features)
 {
 	unsigned int i;
-	u64 features;
 
-	if (copy_from_user(&features, argp, sizeof(features)))
-		return -EFAULT;
-	if (features & ~FV_FEATURES)
-		return -EOPNOTSUPP;
 	dev->features = features;
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
@@ -82,6 +78,22 @@ static long set_features(struct fv_dev *dev, void __user *argp)
 		mutex_lock(&vq->mutex);
 		vq->features = features;
 		mutex_unlock(&vq->mutex);
+	}
+}
+
+/* Turning VHOST_F_LOG_ALL on returns once every command in flight logs. */
+static long set_features(struct fv_dev *dev, void __user *argp)
+{
+	u64 features, old = dev->features;
+
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (features & ~FV_FEATURES)
+		return -EOPNOTSUPP;
+	put_features(dev, features);
+	if ((features & ~old & BIT_ULL(VHOST_F_LOG_ALL)) && fv_log_wait(dev)) {
+		put_features(dev, old);
+		return -EINTR;
 	}
 	return 0;
 }
@@ -232,7 +244,7 @@ static long owner_ioctl_locked(struct fv_dev *dev, unsigned int ioctl,
 		return fv_mem_set(dev, argp);
 	case VHOST_SET_LOG_BASE:
 	case VHOST_SET_LOG_FD:
-		return -EOPNOTSUPP;	/* no migration, no VHOST_F_LOG_ALL */
+		return fv_log_ioctl(dev, ioctl, argp);
 	case VHOST_SCSI_SET_ENDPOINT:
 		return set_endpoint(dev, argp);
 	case VHOST_SCSI_CLEAR_ENDPOINT:

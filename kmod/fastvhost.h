@@ -66,6 +66,20 @@
  * per device; a command's scatterlist and the memory table are charged to
  * the owner's memory cgroup.  A command LIO refuses after its prep ends
  * as a failed one (CHECK CONDITION), never left uncounted.
+ *
+ * Dirty logging (log.c): the log base, the log eventfd, VHOST_F_LOG_ALL
+ * and VHOST_VRING_F_LOG are set under dev->mutex and copied into each
+ * queue under vq->mutex; the workers read them there only, so once the
+ * ioctl that turns logging off or replaces the bitmap returns, nothing is
+ * written to the old one (the owner may free it).  Logging takes no lock
+ * of its own: it pins the bitmap's page for one atomic OR.  The pages LIO
+ * fills are pinned (zero copy) and written before release_cmd; the worker
+ * logs a command's guest ranges, noted when it was taken, after that and
+ * before it writes the used ring, and publishes nothing whose log failed.
+ * A command taken with logging off has no ranges: turning logging on
+ * waits (killable, dev->mutex held, no vq->mutex) on drain_wq until every
+ * such command is done, so the owner's first pass over guest memory
+ * starts after their data is there.
  */
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H
@@ -78,6 +92,7 @@
 #include <linux/numa.h>
 #include <linux/ratelimit.h>
 #include <linux/sched/clock.h>
+#include <linux/vhost_types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/virtio_scsi.h>
@@ -103,6 +118,7 @@ static_assert(FV_MAX_VQS == FV_CFG_MAX_VQS);
 #define FV_TMF_RATE	16		/* and a second after that */
 
 #define FV_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
+			 BIT_ULL(VHOST_F_LOG_ALL) | \
 			 BIT_ULL(VIRTIO_F_ANY_LAYOUT) | \
 			 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) | \
 			 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | \
@@ -115,7 +131,10 @@ struct fv_worker;
 enum {
 	FV_CMD_STATUS,		/* LIO queued a status */
 	FV_CMD_ABORTED,		/* LIO aborted the command */
+	FV_CMD_UNLOGGED,	/* taken with logging off: no ranges */
 };
+
+#define FV_LOGR_INLINE	2	/* guest ranges kept inside a command */
 
 struct fv_cmd {
 	struct se_cmd se_cmd;
@@ -133,6 +152,9 @@ struct fv_cmd {
 	unsigned int resp_cnt;
 	struct iovec resp[FV_RESP_IOV];
 	unsigned char sense[TRANSPORT_SENSE_BUFFER];
+	unsigned int nlogr;
+	struct fv_logr *logr;		/* its buffers, for the dirty log */
+	struct fv_logr logr_in[FV_LOGR_INLINE];
 	struct scatterlist sg[FV_SG_INLINE];
 };
 
@@ -151,6 +173,8 @@ struct fv_tmf {
 	unsigned int resp_cnt;
 	struct iovec resp[FV_RESP_IOV];
 	unsigned char sense[TRANSPORT_SENSE_BUFFER];
+	unsigned int nlogr;
+	struct fv_logr logr[FV_RESP_IOV];	/* the response's buffers */
 };
 
 /*
@@ -213,6 +237,8 @@ struct fv_dev {
 	struct workqueue_struct *submit_wq;	/* blocking submissions */
 	struct workqueue_struct *tmf_wq;	/* ordered: TMFs */
 	struct ratelimit_state log_rs;	/* guest-caused log lines */
+	unsigned long log_base;		/* VHOST_SET_LOG_BASE; 0: none */
+	struct eventfd_ctx *log_ctx;	/* VHOST_SET_LOG_FD */
 	u32 events_missed;		/* under the event queue's mutex */
 	struct fv_vq *vqs[FV_MAX_VQS];
 };
@@ -287,6 +313,18 @@ void fv_io_handle(struct fv_vq *vq, bool poll);
 void fv_io_complete(struct fv_vq *vq);
 int fv_iov_take(struct iovec **iov, unsigned int *cnt, size_t *skip,
 		size_t len, struct iovec *dst, unsigned int max);
+
+/* log.c */
+bool fv_log_on(const struct fv_vq *vq);
+void fv_log_note(struct fv_vq *vq, u64 gpa, u32 len, bool write);
+int fv_log_copy(const struct fv_vq *vq, struct fv_logr *dst, unsigned int max,
+		bool write_only, u64 limit);
+int fv_log_ranges(struct fv_vq *vq, const struct fv_logr *r, unsigned int n);
+int fv_log_chain(struct fv_vq *vq);
+int fv_log_used(struct fv_vq *vq, const void __user *p, size_t len);
+long fv_log_ioctl(struct fv_dev *dev, unsigned int ioctl, void __user *argp);
+int fv_log_wait(struct fv_dev *dev);
+void fv_log_reset(struct fv_dev *dev);
 
 /* ctl.c */
 void fv_ctl_handle(struct fv_vq *vq);

@@ -41,7 +41,9 @@ int fv_io_pool_alloc(struct fv_vq *vq, int node)
 	vq->node = node;
 	vq->iov = kvmalloc_node(FV_IOV_MAX * sizeof(*vq->iov), GFP_KERNEL,
 				node);
-	if (!vq->iov)
+	vq->logv = kvmalloc_node(FV_IOV_MAX * sizeof(*vq->logv), GFP_KERNEL,
+				 node);
+	if (!vq->iov || !vq->logv)
 		goto err;
 	if (vq->index < FV_NR_FIXED_VQS)
 		return 0;
@@ -69,10 +71,12 @@ err:
 void fv_io_pool_free(struct fv_vq *vq)
 {
 	kvfree(vq->iov);
+	kvfree(vq->logv);
 	kvfree(vq->cmds);
 	kvfree(vq->free);
 	kvfree(vq->pages);
 	vq->iov = NULL;
+	vq->logv = NULL;
 	vq->cmds = NULL;
 	vq->free = NULL;
 	vq->pages = NULL;
@@ -87,6 +91,7 @@ void fv_io_pool_free(struct fv_vq *vq)
 int fv_io_pool_move(struct fv_vq *vq, int node)
 {
 	struct iovec *iov = vq->iov;
+	struct fv_logr *logv = vq->logv;
 	struct fv_cmd *cmds = vq->cmds;
 	u16 *free = vq->free;
 	struct page **pages = vq->pages;
@@ -94,11 +99,13 @@ int fv_io_pool_move(struct fv_vq *vq, int node)
 	int old_node = vq->node;
 
 	vq->iov = NULL;
+	vq->logv = NULL;
 	vq->cmds = NULL;
 	vq->free = NULL;
 	vq->pages = NULL;
 	if (fv_io_pool_alloc(vq, node)) {
 		vq->iov = iov;
+		vq->logv = logv;
 		vq->cmds = cmds;
 		vq->free = free;
 		vq->pages = pages;
@@ -108,6 +115,7 @@ int fv_io_pool_move(struct fv_vq *vq, int node)
 		return -ENOMEM;
 	}
 	kvfree(iov);
+	kvfree(logv);
 	kvfree(cmds);
 	kvfree(free);
 	kvfree(pages);
@@ -169,6 +177,15 @@ static void put_cmd(struct fv_vq *vq, struct fv_cmd *cmd)
 	struct fv_dev *dev = vq->dev;
 
 	put_pages(cmd);
+	if (cmd->logr != cmd->logr_in)
+		kfree(cmd->logr);
+	cmd->logr = NULL;
+	/* Turning logging on waits for the commands taken without it. */
+	if (test_bit(FV_CMD_UNLOGGED, &cmd->flags)) {
+		WRITE_ONCE(vq->unlogged, vq->unlogged - 1);
+		if (!vq->unlogged && fv_log_on(vq))
+			wake_up(&dev->drain_wq);
+	}
 	vq->free[vq->nr_free++] = cmd - vq->cmds;
 	/* A TMF may wait for the last command of an epoch (ctl.c). */
 	WRITE_ONCE(vq->epoch_cmds[cmd->epoch], vq->epoch_cmds[cmd->epoch] - 1);
@@ -176,6 +193,33 @@ static void put_cmd(struct fv_vq *vq, struct fv_cmd *cmd)
 		wake_up(&dev->drain_wq);
 	if (atomic_dec_and_test(&vq->inflight))
 		wake_up(&vq->dev->drain_wq);
+}
+
+/*
+ * Keep the guest addresses of the command's buffers while logging is on:
+ * its completion logs them.  A command taken with logging off is counted
+ * instead, for fv_log_wait().
+ */
+static int keep_log(struct fv_vq *vq, struct fv_cmd *cmd)
+{
+	int n;
+
+	if (!fv_log_on(vq)) {
+		set_bit(FV_CMD_UNLOGGED, &cmd->flags);
+		WRITE_ONCE(vq->unlogged, vq->unlogged + 1);
+		return 0;
+	}
+	cmd->logr = cmd->logr_in;
+	n = fv_log_copy(vq, cmd->logr, FV_LOGR_INLINE, false, U64_MAX);
+	if (n < 0) {
+		cmd->logr = kmalloc_array(vq->nlogv, sizeof(*cmd->logr),
+					  GFP_KERNEL_ACCOUNT);
+		if (!cmd->logr)
+			return -ENOMEM;
+		n = fv_log_copy(vq, cmd->logr, vq->nlogv, false, U64_MAX);
+	}
+	cmd->nlogr = n;
+	return 0;
 }
 
 /* Count pages, allocate the scatterlist and pin the data buffers. */
@@ -273,6 +317,8 @@ static void respond(struct fv_vq *vq, u16 head, struct fv_req *r,
 		fv_vq_fail(vq, "cannot write response");
 		return;
 	}
+	if (fv_log_chain(vq))
+		return;
 	/* BAD_TARGET answers a guest's bus scan: not an error to count. */
 	if (!fv_vq_push(vq, head, sizeof(rsp)))
 		account(vq, r->start, response != VIRTIO_SCSI_S_OK &&
@@ -458,6 +504,8 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 		cmd->data_dir = DMA_NONE;
 		ret = 0;
 	}
+	if (!ret)
+		ret = keep_log(vq, cmd);
 	atomic_inc(&vq->inflight);
 	cmd->epoch = READ_ONCE(vq->dev->cmd_epoch) & 1;
 	WRITE_ONCE(vq->epoch_cmds[cmd->epoch], vq->epoch_cmds[cmd->epoch] + 1);
@@ -598,7 +646,9 @@ void fv_io_complete(struct fv_vq *vq)
 	list = llist_reverse_order(list);
 	mutex_lock(&vq->mutex);
 	llist_for_each_entry_safe(cmd, t, list, node) {
-		if (write_resp(vq, cmd))
+		/* What LIO wrote, before the guest can see it is done. */
+		if (!fv_log_ranges(vq, cmd->logr, cmd->nlogr) &&
+		    write_resp(vq, cmd))
 			pushed = true;
 		put_cmd(vq, cmd);
 	}

@@ -40,16 +40,20 @@ static int add_buf(struct fv_vq *vq, const struct vring_desc *d,
 		   unsigned int *out, unsigned int *in)
 {
 	unsigned int used = *out + *in;
+	u64 gpa = v64(vq, d->addr);
+	u32 len = v32(vq, d->len);
+	bool write = v16(vq, d->flags) & VRING_DESC_F_WRITE;
 	int n;
 
-	n = fv_mem_translate(vq->mem, v64(vq, d->addr), v32(vq, d->len),
-			     vq->iov + used, FV_IOV_MAX - used);
+	n = fv_mem_translate(vq->mem, gpa, len, vq->iov + used,
+			     FV_IOV_MAX - used);
 	if (n < 0) {
 		fv_vq_fail(vq, n == -ENOBUFS ? "request maps to too many segments" :
 			   "buffer outside guest memory");
 		return n;
 	}
-	if (v16(vq, d->flags) & VRING_DESC_F_WRITE) {
+	fv_log_note(vq, gpa, len, write);
+	if (write) {
 		*in += n;
 	} else {
 		if (*in) {
@@ -147,6 +151,7 @@ int fv_vq_pop(struct fv_vq *vq, unsigned int *out, unsigned int *in)
 
 	*out = 0;
 	*in = 0;
+	vq->nlogv = 0;
 	i = head;
 	for (;;) {
 		if (++count > vq->num) {
@@ -200,11 +205,15 @@ int fv_vq_push(struct fv_vq *vq, u16 head, u32 len)
 	if (put_user(to_v32(vq, head), &e->id) ||
 	    put_user(to_v32(vq, len), &e->len))
 		goto fault;
+	if (fv_log_used(vq, e, sizeof(*e)))
+		return -EFAULT;
 	/* The element must be visible before the index that publishes it. */
 	smp_wmb();
 	if (put_user(to_v16(vq, vq->last_used + 1), &vq->used->idx))
 		goto fault;
 	vq->last_used++;
+	if (fv_log_used(vq, &vq->used->idx, sizeof(vq->used->idx)))
+		return -EFAULT;
 	return 0;
 
 fault:
@@ -262,21 +271,24 @@ void fv_vq_notify(struct fv_vq *vq)
  */
 bool fv_vq_enable_notify(struct fv_vq *vq)
 {
+	__virtio16 __user *p = &vq->used->flags;
 	__virtio16 v;
-	int ret;
 
 	lockdep_assert_held(&vq->mutex);
 	if (vq->broken)
 		return false;
-	if (has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
-		ret = put_user(to_v16(vq, vq->avail_idx),
-			       (__virtio16 __user *)&vq->used->ring[vq->num]);
-	else
-		ret = put_user(to_v16(vq, 0), &vq->used->flags);
-	if (ret) {
+	if (has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		p = (__virtio16 __user *)&vq->used->ring[vq->num];
+		v = to_v16(vq, vq->avail_idx);
+	} else {
+		v = to_v16(vq, 0);
+	}
+	if (put_user(v, p)) {
 		fv_vq_fail(vq, "cannot write used ring");
 		return false;
 	}
+	if (fv_log_used(vq, p, sizeof(*p)))
+		return false;
 	/* Publish the request for kicks before looking at the index again. */
 	smp_mb();
 	if (get_user(v, &vq->avail->idx)) {
@@ -309,6 +321,8 @@ void fv_vq_disable_notify(struct fv_vq *vq)
 		return;
 	if (put_user(to_v16(vq, VRING_USED_F_NO_NOTIFY), &vq->used->flags))
 		fv_vq_fail(vq, "cannot write used ring");
+	else
+		fv_log_used(vq, &vq->used->flags, sizeof(vq->used->flags));
 }
 
 /* True when the ring is fully described and reachable. */
@@ -404,7 +418,11 @@ static int set_ctx(struct eventfd_ctx **slot, int fd)
 	return 0;
 }
 
-static long set_addr(struct fv_vq *vq, void __user *argp)
+/*
+ * While the queue runs (@busy) only the logging of the used ring may
+ * change: a migration turns it on and off with the same ring addresses.
+ */
+static long set_addr(struct fv_vq *vq, void __user *argp, bool busy)
 {
 	struct vhost_vring_addr a;
 
@@ -412,14 +430,20 @@ static long set_addr(struct fv_vq *vq, void __user *argp)
 		return -EFAULT;
 	if (a.flags & ~BIT(VHOST_VRING_F_LOG))
 		return -EOPNOTSUPP;
-	if (a.flags & BIT(VHOST_VRING_F_LOG))
-		return -EOPNOTSUPP;	/* no dirty logging yet */
 	if ((a.desc_user_addr & (16 - 1)) || (a.avail_user_addr & (2 - 1)) ||
 	    (a.used_user_addr & (4 - 1)))
 		return -EINVAL;
 	if (a.desc_user_addr > ULONG_MAX || a.avail_user_addr > ULONG_MAX ||
 	    a.used_user_addr > ULONG_MAX)
 		return -EFAULT;
+	if (busy) {
+		if (u64_to_user_ptr(a.desc_user_addr) != vq->desc ||
+		    u64_to_user_ptr(a.avail_user_addr) != vq->avail ||
+		    u64_to_user_ptr(a.used_user_addr) != vq->used)
+			return -EBUSY;
+	}
+	if (busy)
+		goto log;
 	vq->desc = u64_to_user_ptr(a.desc_user_addr);
 	vq->avail = u64_to_user_ptr(a.avail_user_addr);
 	vq->used = u64_to_user_ptr(a.used_user_addr);
@@ -430,6 +454,9 @@ static long set_addr(struct fv_vq *vq, void __user *argp)
 		return -EINVAL;
 	}
 	vq->broken = false;
+log:
+	vq->log_used = a.flags & BIT(VHOST_VRING_F_LOG);
+	vq->log_addr = a.log_guest_addr;
 	return 0;
 }
 
@@ -494,7 +521,7 @@ long fv_vq_ioctl(struct fv_dev *dev, unsigned int ioctl, void __user *argp)
 			ret = -EFAULT;
 		break;
 	case VHOST_SET_VRING_ADDR:
-		ret = busy ? -EBUSY : set_addr(vq, argp);
+		ret = set_addr(vq, argp, busy);
 		break;
 	case VHOST_SET_VRING_KICK:
 	case VHOST_SET_VRING_CALL:
@@ -538,6 +565,9 @@ void fv_vq_reset(struct fv_vq *vq)
 	vq->broken = false;
 	vq->notify_off = false;
 	vq->pending = 0;
+	vq->log_used = false;
+	vq->log_addr = 0;
+	vq->nlogv = 0;
 	mutex_unlock(&vq->mutex);
 }
 

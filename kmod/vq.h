@@ -31,6 +31,13 @@ struct fv_dev;
 struct fv_worker;
 struct fv_cmd;
 
+/* A guest buffer by guest physical address, for the dirty log (log.c). */
+struct fv_logr {
+	u64 gpa;
+	u32 len;
+	u32 write;			/* device-writable */
+};
+
 struct fv_poll {
 	wait_queue_entry_t wait;
 	poll_table table;
@@ -71,6 +78,15 @@ struct fv_vq {
 	struct iovec *iov;		/* FV_IOV_MAX, for the request in hand */
 	struct ratelimit_state *rs;	/* the device's */
 	unsigned int epoch_cmds[2];	/* commands in flight by epoch */
+
+	/* Dirty logging, under mutex (log.c). */
+	unsigned long log_base;		/* the owner's bitmap; 0: none */
+	struct eventfd_ctx *log_ctx;	/* the device's */
+	bool log_used;			/* VHOST_VRING_F_LOG */
+	u64 log_addr;			/* guest address of the used ring */
+	struct fv_logr *logv;		/* the chain in hand: FV_IOV_MAX */
+	unsigned int nlogv;
+	unsigned int unlogged;		/* in flight, taken with logging off */
 
 	/* Worker hand-off, any context. */
 	struct fv_worker __rcu *worker;
