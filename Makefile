@@ -23,7 +23,7 @@ FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/
 CC ?= gcc
 export CC
 
-.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e fuzz coverage vm install clean help
+.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e migrate fuzz coverage vm install clean help
 
 all: module ctl selftests
 
@@ -67,6 +67,10 @@ bench:
 # The end-to-end QEMU guest test alone; make check runs it last.
 e2e:
 	@FV_TESTS=selftests/e2e.sh scripts/check
+
+# Live migration of a nested guest, 5 times with I/O (docs/migration.md).
+migrate:
+	@FV_TESTS=selftests/migrate.sh scripts/check
 
 # fvfuzz on demand (docs/testing.md): FUZZ_CASES cases (or fewer when
 # FUZZ_TIME seconds run out) from FUZZ_SEED (default: from the clock).
