@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -75,6 +76,7 @@ struct opts {
 	uint64_t size;			/* bytes; 0: whole LUN */
 	uint64_t seed;
 	bool worker_per_vq;
+	bool dirty_log;
 	bool spin;			/* reap by polling the used ring */
 	bool human;
 	const char *label;
@@ -613,6 +615,8 @@ static void usage(int rc)
 "      --worker-per-vq   one vhost worker per request queue\n"
 "                        (VHOST_NEW_WORKER + VHOST_ATTACH_VRING_WORKER, 6.5+)\n"
 "      --spin            reap by watching the used ring, calls off, no sleeping\n"
+"      --dirty-log       log dirty pages as during a live migration\n"
+"                        (VHOST_F_LOG_ALL, VHOST_SET_LOG_BASE, VHOST_VRING_F_LOG)\n"
 "      --seed N          PRNG seed (default 1)\n"
 "      --label TEXT      copied into the output\n"
 "      --tag KEY=VALUE   copied into the output's \"tags\" (repeatable)\n"
@@ -625,7 +629,7 @@ static void usage(int rc)
 static void parse(int argc, char **argv, struct opts *o)
 {
 	enum { O_RW = 256, O_MIX, O_RAMP, O_SIZE, O_RING, O_WPV, O_SPIN, O_SEED,
-	       O_LABEL, O_TAG };
+	       O_LABEL, O_TAG, O_LOG };
 	static const struct option lo[] = {
 		{ "dev", required_argument, NULL, 'd' },
 		{ "wwn", required_argument, NULL, 'w' },
@@ -643,6 +647,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "ring", required_argument, NULL, O_RING },
 		{ "worker-per-vq", no_argument, NULL, O_WPV },
 		{ "spin", no_argument, NULL, O_SPIN },
+		{ "dirty-log", no_argument, NULL, O_LOG },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "tag", required_argument, NULL, O_TAG },
@@ -685,6 +690,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case O_RING: o->ring = (unsigned int)parse_count(optarg, "ring"); break;
 		case O_WPV: o->worker_per_vq = true; break;
 		case O_SPIN: o->spin = true; break;
+		case O_LOG: o->dirty_log = true; break;
 		case O_SEED: o->seed = parse_count(optarg, "seed"); break;
 		case O_LABEL: o->label = optarg; break;
 		case O_TAG:
@@ -747,6 +753,49 @@ static int attach_workers(struct vg_dev *d, unsigned int queues)
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * What a VMM does when a migration starts: a bitmap over guest memory,
+ * VHOST_F_LOG_ALL, and the used rings logged.  Nobody harvests the bits:
+ * the device pays the same atomic OR either way.
+ */
+static int dirty_log_on(struct vg_dev *d)
+{
+	uint64_t top = 0, base, f = d->features | (1ULL << VHOST_F_LOG_ALL);
+	size_t len;
+	unsigned int i;
+	void *bm;
+	int rc;
+
+	for (i = 0; i < d->nregions; i++)
+		if (d->reg[i].gpa + d->reg[i].size > top)
+			top = d->reg[i].gpa + d->reg[i].size;
+	len = ((top / 4096 + 7) / 8 + 4095) & ~(size_t)4095;
+	bm = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (bm == MAP_FAILED)
+		return -errno;
+	base = (uintptr_t)bm;
+	rc = vg_ioctl(d, VHOST_SET_LOG_BASE, &base, "VHOST_SET_LOG_BASE");
+	if (!rc)
+		rc = vg_ioctl(d, VHOST_SET_FEATURES, &f, "VHOST_SET_FEATURES");
+	for (i = 0; !rc && i < d->nvqs; i++) {
+		struct vg_vq *q = &d->vq[i];
+		struct vhost_vring_addr a = {
+			.index = i,
+			.flags = 1u << VHOST_VRING_F_LOG,
+			.desc_user_addr = (uintptr_t)q->desc,
+			.avail_user_addr = (uintptr_t)q->avail,
+			.used_user_addr = (uintptr_t)q->used,
+			.log_guest_addr = vg_gpa(d, q->used),
+		};
+
+		if (q->configured)
+			rc = vg_ioctl(d, VHOST_SET_VRING_ADDR, &a,
+				      "VHOST_SET_VRING_ADDR");
+	}
+	return rc;
 }
 
 /* ---- output ---- */
@@ -823,9 +872,10 @@ static void report(const struct opts *o, const struct result *r)
 	fprintf(f, "\"tpgt\":%u,\"lun\":%u,", o->tpgt, o->lun);
 	json_kv(f, "rw", o->rw, true);
 	fprintf(f, "\"rwmixread\":%u,\"bs\":%u,\"iodepth\":%u,\"queues\":%u,"
-		"\"ring\":%u,\"worker_per_vq\":%s,\"spin\":%s,",
+		"\"ring\":%u,\"worker_per_vq\":%s,\"spin\":%s,\"dirty_log\":%s,",
 		o->read_pct, o->bs, o->iodepth, o->queues, o->ring,
-		o->worker_per_vq ? "true" : "false", o->spin ? "true" : "false");
+		o->worker_per_vq ? "true" : "false", o->spin ? "true" : "false",
+		o->dirty_log ? "true" : "false");
 	fprintf(f, "\"lun_blocks\":%" PRIu64 ",\"lun_block_size\":%u,",
 		r->lun_blocks, r->lun_block_size);
 	fprintf(f, "\"ok\":%s,", r->errors || r->err ? "false" : "true");
@@ -916,6 +966,8 @@ int main(int argc, char **argv)
 	rc = vg_start(d, o.wwn, (uint16_t)o.tpgt);
 	if (rc)
 		die("%s: attach to %s: %s", o.dev, o.wwn, vg_strerror(d));
+	if (o.dirty_log && dirty_log_on(d))
+		die("%s: dirty logging: %s", o.dev, vg_strerror(d));
 	d->quiet = true;
 	/* A first command may meet a unit attention; then size the LUN. */
 	vg_tur(vg_ioq(d, 0), (uint16_t)o.lun, &tur);

@@ -23,7 +23,7 @@ METRICS = [
     ("driver_us_per_io", lambda r: r["cpu"]["driver_us_per_io"]),
     ("machine_us_per_io", lambda r: r["cpu"]["machine_us_per_io"]),
 ]
-VARIANT_ORDER = ["stock", "stock-mq", "fv-poll-off", "fv-adaptive"]
+VARIANT_ORDER = ["stock", "stock-mq", "fv-poll-off", "fv-adaptive", "fv-dirtylog"]
 
 
 def load(path):
@@ -117,6 +117,23 @@ def table(kver, summary, runtime, reps):
 # QD1 4 KiB random reads: the driver sleeping for its completions, and
 # the driver spinning on the used ring (a guest vCPU that stays on its CPU).
 VERDICT_ROWS = ("rd-4k-qd1-1q", "rd-4k-qd1-spin")
+
+
+def logging_cost(summary):
+    """IOPS with dirty logging on (a migration running) over without it,
+    for every QD32 row: fv-dirtylog against fv-adaptive, same target."""
+    out = []
+    for e in summary:
+        if e["variant"] != "fv-dirtylog" or e["iodepth"] != 32:
+            continue
+        base = next((b for b in summary if b["row"] == e["row"]
+                     and b["variant"] == "fv-adaptive"), None)
+        if base and base["median"]["iops"]:
+            out.append("%s with dirty logging: %.0f IOPS, %.2f of %.0f without"
+                       % (e["row"], e["median"]["iops"],
+                          e["median"]["iops"] / base["median"]["iops"],
+                          base["median"]["iops"]))
+    return out
 
 
 def polling_verdict(summary, row):
@@ -219,13 +236,16 @@ def main():
                 if any(e["row"] == r for e in summary)]
     for v in verdicts:
         print(v)
+    logging = logging_cost(summary)
+    for v in logging:
+        print(v)
     if bad:
         print("%d failed run(s) left out: %s" % (len(bad), "; ".join(
             "%s/%s: %s" % (r["tags"].get("row"), r["tags"].get("variant"), r["error"])
             for r in bad[:5])))
     with open(a.json, "w") as f:
         json.dump({"kernel": kver, "note": a.note, "runtime_s": runtime,
-                   "polling": verdicts,
+                   "polling": verdicts, "dirty_logging": logging,
                    "failed_runs": len(bad), "rows": summary, "runs": runs},
                   f, indent=1)
     if a.png and chart(kver, summary, a.png, os.path.dirname(os.path.abspath(a.json))):

@@ -46,6 +46,7 @@ variants=(
 	"stock       /dev/vhost-scsi $BT_STOCK"
 	"fv-poll-off /dev/fastvhost  $BT_FV_NOPOLL"
 	"fv-adaptive /dev/fastvhost  $BT_FV"
+	"fv-dirtylog /dev/fastvhost  $BT_FV --dirty-log"
 )
 bt_up "${BENCH_MIB:-128}" || { echo "bench: target setup failed"; bt_down; exit 1; }
 trap 'bt_down || echo "bench: teardown failed"' EXIT
