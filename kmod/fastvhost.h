@@ -134,7 +134,11 @@ enum {
 	FV_CMD_UNLOGGED,	/* taken with logging off: no ranges */
 };
 
-#define FV_LOGR_INLINE	2	/* guest ranges kept inside a command */
+/*
+ * Guest ranges kept inside a command while logging: request header,
+ * response and data in up to two pieces fit without an allocation.
+ */
+#define FV_LOGR_INLINE	4
 
 struct fv_cmd {
 	struct se_cmd se_cmd;

@@ -48,7 +48,7 @@ void fv_log_note(struct fv_vq *vq, u64 gpa, u32 len, bool write)
 
 	if (!len)
 		return;
-	if (r && r->write == write && r->gpa + r->len == gpa &&
+	if (r && r->write == write && gpa - r->gpa == r->len &&
 	    r->len <= U32_MAX - len) {
 		r->len += len;
 		return;
