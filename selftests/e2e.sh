@@ -42,7 +42,8 @@ FVCTL=$top/ctl/fvctl
 DISK_MB=64
 L2_KVER=
 PARTS="fastvhost stock"
-L2_TIMEOUT=90		# one guest run, reboot included
+# One guest run, reboot included (FV_E2E_L2_TIMEOUT: for slower kernels).
+L2_TIMEOUT=${FV_E2E_L2_TIMEOUT:-90}
 
 WORK=
 LOGDIR=

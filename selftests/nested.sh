@@ -161,6 +161,11 @@ parse_args() {
 	pattern|sg) : "${L2_TIMEOUT:=120}" "${L2_MEM:=256}" ;;
 	*) : "${L2_TIMEOUT:=300}" "${L2_MEM:=512}" ;;
 	esac
+	# The debug kernel (no /boot image, not built for a guest) runs a
+	# Debian 6.12 guest.
+	if [ -z "$L2_KVER" ] && [ ! -e "/boot/vmlinuz-$(uname -r)" ]; then
+		L2_KVER=$(scripts/kvers 6.12) || bail "no Debian 6.12 kernel for the guest"
+	fi
 	L2_KVER=${L2_KVER:-$(uname -r)}
 }
 
