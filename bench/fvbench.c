@@ -762,16 +762,11 @@ static int attach_workers(struct vg_dev *d, unsigned int queues)
  */
 static int dirty_log_on(struct vg_dev *d)
 {
-	uint64_t top = 0, base, f = d->features | (1ULL << VHOST_F_LOG_ALL);
-	size_t len;
-	unsigned int i;
+	uint64_t base, f = d->features | (1ULL << VHOST_F_LOG_ALL);
+	size_t len = vg_log_size(d);
 	void *bm;
 	int rc;
 
-	for (i = 0; i < d->nregions; i++)
-		if (d->reg[i].gpa + d->reg[i].size > top)
-			top = d->reg[i].gpa + d->reg[i].size;
-	len = ((top / 4096 + 7) / 8 + 4095) & ~(size_t)4095;
 	bm = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (bm == MAP_FAILED)
@@ -779,22 +774,9 @@ static int dirty_log_on(struct vg_dev *d)
 	base = (uintptr_t)bm;
 	rc = vg_ioctl(d, VHOST_SET_LOG_BASE, &base, "VHOST_SET_LOG_BASE");
 	if (!rc)
-		rc = vg_ioctl(d, VHOST_SET_FEATURES, &f, "VHOST_SET_FEATURES");
-	for (i = 0; !rc && i < d->nvqs; i++) {
-		struct vg_vq *q = &d->vq[i];
-		struct vhost_vring_addr a = {
-			.index = i,
-			.flags = 1u << VHOST_VRING_F_LOG,
-			.desc_user_addr = (uintptr_t)q->desc,
-			.avail_user_addr = (uintptr_t)q->avail,
-			.used_user_addr = (uintptr_t)q->used,
-			.log_guest_addr = vg_gpa(d, q->used),
-		};
-
-		if (q->configured)
-			rc = vg_ioctl(d, VHOST_SET_VRING_ADDR, &a,
-				      "VHOST_SET_VRING_ADDR");
-	}
+		rc = vg_set_features(d, f);
+	if (!rc)
+		rc = vg_vring_log(d, true);
 	return rc;
 }
 
@@ -966,8 +948,9 @@ int main(int argc, char **argv)
 	rc = vg_start(d, o.wwn, (uint16_t)o.tpgt);
 	if (rc)
 		die("%s: attach to %s: %s", o.dev, o.wwn, vg_strerror(d));
-	if (o.dirty_log && dirty_log_on(d))
-		die("%s: dirty logging: %s", o.dev, vg_strerror(d));
+	rc = o.dirty_log ? dirty_log_on(d) : 0;
+	if (rc)
+		die("%s: dirty logging: %s", o.dev, strerror(-rc));
 	d->quiet = true;
 	/* A first command may meet a unit attention; then size the LUN. */
 	vg_tur(vg_ioq(d, 0), (uint16_t)o.lun, &tur);

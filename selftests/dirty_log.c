@@ -26,14 +26,7 @@ struct bitmap {
 
 static int bitmap_new(struct vg_dev *d, struct bitmap *b)
 {
-	uint64_t top = 0;
-	unsigned int i;
-
-	for (i = 0; i < d->nregions; i++)
-		if (d->reg[i].gpa + d->reg[i].size > top)
-			top = d->reg[i].gpa + d->reg[i].size;
-	b->len = (top / LOG_PAGE + 7) / 8;
-	b->len = (b->len + 4095) & ~4095UL;
+	b->len = vg_log_size(d);
 	b->bits = mmap(NULL, b->len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return b->bits == MAP_FAILED ? -errno : 0;
@@ -98,30 +91,6 @@ static int set_log_all(struct vg_dev *d, bool on)
 	return ioctl(d->fd, VHOST_SET_FEATURES, &f) ? -errno : 0;
 }
 
-/* VHOST_VRING_F_LOG on every queue, same rings, while they run. */
-static int set_vring_log(struct vg_dev *d, bool on)
-{
-	unsigned int i;
-
-	for (i = 0; i < d->nvqs; i++) {
-		struct vg_vq *q = &d->vq[i];
-		struct vhost_vring_addr a = {
-			.index = i,
-			.flags = on ? 1u << VHOST_VRING_F_LOG : 0,
-			.desc_user_addr = (uintptr_t)q->desc,
-			.avail_user_addr = (uintptr_t)q->avail,
-			.used_user_addr = (uintptr_t)q->used,
-			.log_guest_addr = vg_gpa(d, q->used),
-		};
-
-		if (!q->configured)
-			continue;
-		if (ioctl(d->fd, VHOST_SET_VRING_ADDR, &a))
-			return -errno;
-	}
-	return 0;
-}
-
 static int log_on(struct vg_dev *d, const struct bitmap *b)
 {
 	int rc = set_log_base(d, b->bits);
@@ -129,7 +98,7 @@ static int log_on(struct vg_dev *d, const struct bitmap *b)
 	if (!rc)
 		rc = set_log_all(d, true);
 	if (!rc)
-		rc = set_vring_log(d, true);
+		rc = vg_vring_log(d, true);
 	return rc;
 }
 
@@ -322,7 +291,7 @@ TEST_F(dlog, nothing_logged_after_off)
 	EXPECT_EQ(0, logged_total(&self->b)) TH_LOG("logged into the old bitmap");
 	EXPECT_EQ(0, missing(&b2, vg_gpa(d, self->buf), IO_BYTES));
 	/* The used ring alone: VHOST_VRING_F_LOG off, LOG_ALL on. */
-	ASSERT_EQ(0, set_vring_log(d, false));
+	ASSERT_EQ(0, vg_vring_log(d, false));
 	bitmap_clear(&b2);
 	ASSERT_EQ(0, rw(q, self->lun, false, 0, self->buf, IO_BYTES, self->bs));
 	EXPECT_EQ(1, missing(&b2, vg_gpa(d, &q->used->idx), 2))
@@ -355,7 +324,7 @@ TEST_F(dlog, in_flight_when_logging_starts)
 	avail_event = (uint16_t *)&q->used->ring[q->num];
 	vg_tur(q, lun, &io[0]);		/* a UNIT ATTENTION, if one is due */
 	ASSERT_EQ(0, set_log_base(d, self->b.bits));
-	ASSERT_EQ(0, set_vring_log(d, true));
+	ASSERT_EQ(0, vg_vring_log(d, true));
 	for (i = 0; i < n; i++) {
 		buf[i] = vg_alloc(d, IO_BYTES, 4096);
 		ASSERT_NE(NULL, buf[i]);
@@ -424,7 +393,7 @@ static void *toggle(void *arg)
 		if (!rc)
 			rc = set_log_all(t->d, r % 2 == 0);
 		if (!rc && r % 5 == 0)
-			rc = set_vring_log(t->d, r % 10 == 0);
+			rc = vg_vring_log(t->d, r % 10 == 0);
 	}
 	t->err = rc;
 	return NULL;

@@ -226,6 +226,46 @@ int vg_vring_addr(struct vg_dev *d, unsigned int idx, const void *desc,
 	return vg_ioctl(d, VHOST_SET_VRING_ADDR, &a, "VHOST_SET_VRING_ADDR");
 }
 
+/* Bytes of a dirty bitmap (a bit per 4 KiB page) over the memory table. */
+size_t vg_log_size(const struct vg_dev *d)
+{
+	uint64_t top = 0;
+	unsigned int i;
+
+	for (i = 0; i < d->nregions; i++)
+		if (d->reg[i].gpa + d->reg[i].size > top)
+			top = d->reg[i].gpa + d->reg[i].size;
+	return ((top / 4096 + 7) / 8 + 4095) & ~(size_t)4095;
+}
+
+/*
+ * VHOST_VRING_F_LOG on or off for every configured queue, rings
+ * unchanged, the used ring logged at its guest address.  Quiet (-errno):
+ * the dirty_log tests switch it from a thread while I/O runs.
+ */
+int vg_vring_log(struct vg_dev *d, bool on)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nvqs; i++) {
+		struct vg_vq *q = &d->vq[i];
+		struct vhost_vring_addr a = {
+			.index = i,
+			.flags = on ? 1u << VHOST_VRING_F_LOG : 0,
+			.desc_user_addr = (uintptr_t)q->desc,
+			.avail_user_addr = (uintptr_t)q->avail,
+			.used_user_addr = (uintptr_t)q->used,
+			.log_guest_addr = vg_gpa(d, q->used),
+		};
+
+		if (!q->configured)
+			continue;
+		if (ioctl(d->fd, VHOST_SET_VRING_ADDR, &a))
+			return -errno;
+	}
+	return 0;
+}
+
 static int vring_file(struct vg_dev *d, unsigned long req, unsigned int idx,
 		      int fd, const char *name)
 {

@@ -182,6 +182,8 @@ int vg_vring_base(struct vg_dev *d, unsigned int idx, unsigned int base);
 int vg_vring_get_base(struct vg_dev *d, unsigned int idx, unsigned int *base);
 int vg_vring_addr(struct vg_dev *d, unsigned int idx, const void *desc,
 		  const void *avail, const void *used);
+size_t vg_log_size(const struct vg_dev *d);
+int vg_vring_log(struct vg_dev *d, bool on);
 int vg_vring_kick(struct vg_dev *d, unsigned int idx, int fd);
 int vg_vring_call(struct vg_dev *d, unsigned int idx, int fd);
 int vg_vring_err(struct vg_dev *d, unsigned int idx, int fd);
