@@ -7,7 +7,7 @@
 #   make demo            boot the test VM and show a guest doing I/O through fastvhost
 #   make e2e             the end-to-end QEMU guest test alone (in make check too)
 #   make fuzz            fvfuzz in the test VM: FUZZ_CASES, FUZZ_SEED, FUZZ_TIME (s), KVER
-#   make check-debug     the debug-kernel leg alone, with fvctl.sh and the fuzzer (lockdep, KASAN, kmemleak)
+#   make check-debug     the debug-kernel leg alone (lockdep, KASAN, kmemleak)
 #   make coverage        the debug kernel's tests with a GCOV build: kmod/ line coverage
 #   make vm KVER=...     interactive shell in the test VM
 #   make install         install module, fvctl, man page and completion on this host
@@ -84,7 +84,7 @@ fuzz: module selftests
 
 # The debug-kernel leg of make check alone (docs/testing.md).
 check-debug:
-	@FV_KVERS=debug FV_DEBUG_FULL=1 scripts/check
+	@FV_KVERS=debug scripts/check
 
 # Line coverage of kmod/ under the debug kernel's tests (build/coverage/).
 coverage:

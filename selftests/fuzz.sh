@@ -2,30 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0
 # fvfuzz in the test VM: the standard fastvhost target and a second one
 # (for the VMM and kill families), FV_FUZZ_CASES generated cases (default
-# 10000, 1000 on the debug kernel) from seed FV_FUZZ_SEED (default: from
-# the clock, printed), the regression cases of selftests/fuzz-regress.list,
-# then the targets go and the module must unload.  KTAP; run as root with FV_KO.
+# 10000) from seed FV_FUZZ_SEED (default: from the clock, printed), the
+# regression cases of selftests/fuzz-regress.list, then the targets go
+# and the module must unload.  KTAP; run as root with FV_KO.
 #
 #   FV_FUZZ_CASES=N FV_FUZZ_SEED=S FV_FUZZ_TIME=SEC selftests/fuzz.sh
 #   FV_FUZZ_REPLAY="S:I[:FAMILIES] ..." also replays these cases, verbose
 #   FV_NLFUZZ_CASES=N, FV_NLFUZZ_UNPRIV=N: nlfuzz's cases as admin (20000;
-#   2000 on the debug kernel) and unprivileged (5000; 1000), same seed
-#   FV_FUZZ_FAMILIES=ring,addr,... limits the families (default: all
-#   seven; on the debug kernel all but ctrl, whose slow-LUN READs and
-#   TMFs have not had a run within the bound there yet: docs/testing.md)
+#   10000 on the debug kernel) and unprivileged (5000; 2000), same seed
+#   FV_FUZZ_FAMILIES=ring,addr,... limits the families (default: all seven)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lib/ktap.sh"
 . "$top/selftests/lib/target.sh"
 bin=$top/build/selftests/fvfuzz
-# lockdep and KASAN make a case some ten times slower: fewer there
+cases=${FV_FUZZ_CASES:-10000}
+families=${FV_FUZZ_FAMILIES:-ring,addr,req,ctrl,event,vmm,kill}
+# lockdep and KASAN make a netlink case some ten times slower: fewer there
 case "$(uname -r)" in
-*fvdebug*) cases=${FV_FUZZ_CASES:-1000}
-	   families=${FV_FUZZ_FAMILIES:-ring,addr,req,event,vmm,kill}
-	   nl_cases=${FV_NLFUZZ_CASES:-2000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-1000} ;;
-*) cases=${FV_FUZZ_CASES:-10000}
-   families=${FV_FUZZ_FAMILIES:-ring,addr,req,ctrl,event,vmm,kill}
-   nl_cases=${FV_NLFUZZ_CASES:-20000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-5000} ;;
+*fvdebug*) nl_cases=${FV_NLFUZZ_CASES:-10000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-2000} ;;
+*) nl_cases=${FV_NLFUZZ_CASES:-20000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-5000} ;;
 esac
 seed=${FV_FUZZ_SEED:-$(( $(date +%s%N) % 4294967296 ))}
 wwn2=naa.5001405ffbb0f002
