@@ -344,37 +344,101 @@ void fv_ctl_complete(struct fv_vq *vq)
 }
 
 /*
- * The event queue carries nothing but the "events missed" notice for now:
- * sent once a buffer is there, then the flag is cleared.
+ * A LUN of a portal group @owner serves was linked or unlinked (the
+ * fabric's callbacks, under tpg->lock).  A guest that took hotplug gets a
+ * transport reset event for it.  When it has no event buffer the event
+ * waits (FV_MAX_EVENTS at most) and the guest is told that it missed
+ * events, with the first one it gets later.
+ */
+void fv_evt_lun(void *owner, u16 tag, u64 lun, bool added)
+{
+	struct fv_dev *dev = owner;
+	struct fv_vq *vq = dev->vqs[FV_EVT_VQ];
+	struct virtio_scsi_event *ev;
+
+	/* Beyond the 14 bits a virtio-scsi LUN carries: no guest sees it. */
+	if (lun > 0x3fff)
+		return;
+	mutex_lock(&vq->mutex);
+	if (!(vq->features & BIT_ULL(VIRTIO_SCSI_F_HOTPLUG))) {
+		mutex_unlock(&vq->mutex);
+		return;
+	}
+	if (dev->evt_count == FV_MAX_EVENTS) {
+		dev->events_missed = 1;
+	} else {
+		ev = &dev->evts[(dev->evt_first + dev->evt_count++) %
+				FV_MAX_EVENTS];
+		memset(ev, 0, sizeof(*ev));
+		ev->event = to_v32(vq, VIRTIO_SCSI_T_TRANSPORT_RESET);
+		ev->reason = to_v32(vq, added ? VIRTIO_SCSI_EVT_RESET_RESCAN :
+					VIRTIO_SCSI_EVT_RESET_REMOVED);
+		/* Peripheral addressing below 256, flat space above. */
+		ev->lun[0] = 1;
+		ev->lun[1] = tag;
+		ev->lun[2] = lun < 256 ? 0 : 0x40 | lun >> 8;
+		ev->lun[3] = lun & 0xff;
+	}
+	mutex_unlock(&vq->mutex);
+	fv_vq_kick(vq);
+}
+
+/*
+ * Hand the queued events, oldest first, to the guest's event buffers;
+ * "events missed" rides on the next one (or on an empty event).
  */
 void fv_evt_handle(struct fv_vq *vq)
 {
-	struct virtio_scsi_event ev = {};
-	unsigned int out, in;
+	struct fv_dev *dev = vq->dev;
+	struct virtio_scsi_event ev;
+	unsigned int out, in, n = 0;
 	int head;
 
 	mutex_lock(&vq->mutex);
-	if (!vq->enabled || vq->broken || !vq->dev->events_missed)
-		goto out;
-	head = fv_vq_pop(vq, &out, &in);
-	if (head < 0)
-		goto out;
-	if (head == vq->num) {
-		if (fv_vq_enable_notify(vq))
-			set_bit(FV_VQ_KICK, &vq->pending);
-		goto out;
+	while (vq->enabled && !vq->broken && n < FV_WEIGHT &&
+	       (dev->evt_count || dev->events_missed)) {
+		head = fv_vq_pop(vq, &out, &in);
+		if (head < 0)
+			break;
+		if (head == vq->num) {
+			/*
+			 * Events wait: say so once, with the first the guest
+			 * gets, until it has them all.
+			 */
+			if (dev->evt_count && !dev->evt_waiting) {
+				dev->events_missed = 1;
+				dev->evt_waiting = true;
+			}
+			if (fv_vq_enable_notify(vq))
+				set_bit(FV_VQ_KICK, &vq->pending);
+			break;
+		}
+		n++;
+		if (out) {
+			fv_vq_err(vq, "event buffer %u is device-readable\n",
+				  head);
+			fv_vq_push(vq, head, 0);
+			continue;
+		}
+		if (dev->evt_count) {
+			ev = dev->evts[dev->evt_first];
+			dev->evt_first = (dev->evt_first + 1) % FV_MAX_EVENTS;
+			if (!--dev->evt_count)
+				dev->evt_waiting = false;
+		} else {
+			memset(&ev, 0, sizeof(ev));
+			ev.event = to_v32(vq, VIRTIO_SCSI_T_NO_EVENT);
+		}
+		if (dev->events_missed) {
+			ev.event = to_v32(vq, VIRTIO_SCSI_T_EVENTS_MISSED |
+					  v32(vq, ev.event));
+			dev->events_missed = 0;
+		}
+		reply(vq, head, out, in, &ev, sizeof(ev));
 	}
-	if (out) {
-		fv_vq_err(vq, "event buffer %u is device-readable\n", head);
-		fv_vq_push(vq, head, 0);
-		goto notify;
-	}
-	ev.event = to_v32(vq, VIRTIO_SCSI_T_NO_EVENT |
-			  VIRTIO_SCSI_T_EVENTS_MISSED);
-	reply(vq, head, out, in, &ev, sizeof(ev));
-	vq->dev->events_missed = 0;
-notify:
-	fv_vq_notify(vq);
-out:
+	if (n == FV_WEIGHT)
+		set_bit(FV_VQ_KICK, &vq->pending);
+	if (n)
+		fv_vq_notify(vq);
 	mutex_unlock(&vq->mutex);
 }

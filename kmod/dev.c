@@ -65,6 +65,8 @@ static void reset_owner(struct fv_dev *dev)
 	dev->owner_pid = 0;
 	dev->features = 0;
 	dev->events_missed = 0;
+	dev->evt_count = 0;
+	dev->evt_waiting = false;
 }
 
 static void put_features(struct fv_dev *dev, u64 features)

@@ -241,6 +241,8 @@ static int fv_port_link(struct se_portal_group *se_tpg, struct se_lun *lun)
 	mutex_lock(&fv_fabric_mutex);
 	mutex_lock(&tpg->lock);
 	tpg->nr_luns++;
+	if (tpg->owner)
+		fv_evt_lun(tpg->owner, tpg->tag, lun->unpacked_lun, true);
 	mutex_unlock(&tpg->lock);
 	fv_fabric_gen++;
 	fv_nl_notify_lun(tpg, lun, FASTVHOST_CMD_LUN_ADD_NTF);
@@ -255,6 +257,8 @@ static void fv_port_unlink(struct se_portal_group *se_tpg, struct se_lun *lun)
 	mutex_lock(&fv_fabric_mutex);
 	mutex_lock(&tpg->lock);
 	tpg->nr_luns--;
+	if (tpg->owner)
+		fv_evt_lun(tpg->owner, tpg->tag, lun->unpacked_lun, false);
 	mutex_unlock(&tpg->lock);
 	fv_fabric_gen++;
 	fv_nl_notify_lun(tpg, lun, FASTVHOST_CMD_LUN_DEL_NTF);

@@ -115,6 +115,7 @@ void fv_cmd_release(struct se_cmd *se_cmd);
 int fv_cmd_queue_status(struct se_cmd *se_cmd);
 void fv_tmf_queue_rsp(struct se_cmd *se_cmd);
 void fv_cmd_aborted(struct se_cmd *se_cmd);
+void fv_evt_lun(void *owner, u16 tag, u64 lun, bool added);
 
 extern const struct target_core_fabric_ops fv_fabric_ops;
 

@@ -67,6 +67,13 @@
  * the owner's memory cgroup.  A command LIO refuses after its prep ends
  * as a failed one (CHECK CONDITION), never left uncounted.
  *
+ * Hotplug: the fabric's LUN link and unlink callbacks, under
+ * fv_fabric_mutex and tpg->lock, queue a transport reset event for the
+ * device that owns the portal group (fv_evt_lun, under the event queue's
+ * mutex: the lock order above) and kick its worker, which hands the
+ * events to the guest's event buffers in order.  FV_MAX_EVENTS wait at
+ * most; after that the guest is told it missed events and rescans.
+ *
  * Dirty logging (log.c): the log base, the log eventfd, VHOST_F_LOG_ALL
  * and VHOST_VRING_F_LOG are set under dev->mutex and copied into each
  * queue under vq->mutex; the workers read them there only, so once the
@@ -119,6 +126,7 @@ static_assert(FV_MAX_VQS == FV_CFG_MAX_VQS);
 
 #define FV_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
 			 BIT_ULL(VHOST_F_LOG_ALL) | \
+			 BIT_ULL(VIRTIO_SCSI_F_HOTPLUG) | \
 			 BIT_ULL(VIRTIO_F_ANY_LAYOUT) | \
 			 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) | \
 			 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | \
@@ -243,7 +251,11 @@ struct fv_dev {
 	struct ratelimit_state log_rs;	/* guest-caused log lines */
 	unsigned long log_base;		/* VHOST_SET_LOG_BASE; 0: none */
 	struct eventfd_ctx *log_ctx;	/* VHOST_SET_LOG_FD */
-	u32 events_missed;		/* under the event queue's mutex */
+	/* Hotplug events for the guest, under the event queue's mutex. */
+	u32 events_missed;
+	unsigned int evt_first, evt_count;
+	bool evt_waiting;		/* events found no buffer */
+	struct virtio_scsi_event evts[FV_MAX_EVENTS];
 	struct fv_vq *vqs[FV_MAX_VQS];
 };
 
