@@ -5,7 +5,7 @@
 # migratable=on, between QEMU processes over TCP on localhost.
 #
 #   selftests/migrate.sh [--fabric fastvhost|vhost] [--migrations N]
-#                        [--l2-kver KVER]
+#                        [--l2-kver KVER] [--lun1 fileio|nvme-tcp]
 #
 # Runs as root inside the test VM (scripts/vmtest), from the repository,
 # with FV_KO naming the module and /dev/kvm there.  The guest
@@ -24,6 +24,9 @@
 #
 # --fabric vhost runs the main part against the stock vhost_scsi, as a
 # reference (docs/migration.md): its results are printed, not required.
+# --lun1 nvme-tcp puts LUN 1 on an iblock backstore over an NVMe/TCP
+# namespace that the VM's own nvmet exports on the loopback (storage that
+# outlives one host, reached by both the same way) instead of fileio.
 # shellcheck disable=SC2015 # A && B || fail
 set -u
 
@@ -34,6 +37,8 @@ cd "$top" || exit 1
 . "$dir/lib/ktap.sh"
 # shellcheck source=selftests/lib/steps.sh
 . "$dir/lib/steps.sh"
+# shellcheck source=selftests/lib/nvmet.sh
+. "$dir/lib/nvmet.sh"
 UNDO_SHOW=1
 
 CFG=/sys/kernel/config/target
@@ -41,6 +46,7 @@ FVCTL=$top/ctl/fvctl
 QMP=$dir/lib/qmp.py
 FABRIC=fastvhost
 MIGRATIONS=5
+LUN1=fileio
 L2_KVER=
 DISK_MB=64
 BOOT_TIMEOUT=180	# to "migrate: running"
@@ -129,20 +135,28 @@ make_backstore() {
 		truncate -s "${DISK_MB}M" "$WORK/$name.img" || return 1
 		put "$BS/control" "fd_dev_name=$WORK/$name.img,fd_dev_size=$((DISK_MB << 20))" || return 1
 		;;
+	iblock) put "$BS/control" "udev_path=$NVMET_DEV" || return 1 ;;
 	esac
 	put "$BS/wwn/vpd_unit_serial" "fvmig$name$RANDOM" && put "$BS/enable" 1
 }
 
 make_target() {
 	local tpg nexus
+	local bs1=fileio/mig_fio
 	make_backstore rd_mcp mig_rd || return 1
-	make_backstore fileio mig_fio || return 1
+	if [ "$LUN1" = nvme-tcp ]; then
+		modprobe target_core_iblock && nvmet_tcp_up fvmig "$DISK_MB" "$WORK" || return 1
+		make_backstore iblock mig_nvme || return 1
+		bs1=iblock/mig_nvme
+	else
+		make_backstore fileio mig_fio || return 1
+	fi
 	new_naa W
 	if [ "$FABRIC" = fastvhost ]; then
 		[ -d "$CFG/fastvhost" ] || undo_push "[ ! -d $CFG/fastvhost ] || rmdir $CFG/fastvhost"
 		"$FVCTL" attach --wwn "$W" --lun 0 --backstore ramdisk/mig_rd || return 1
 		undo_push "$FVCTL" detach --wwn "$W"
-		"$FVCTL" attach --wwn "$W" --lun 1 --backstore fileio/mig_fio || return 1
+		"$FVCTL" attach --wwn "$W" --lun 1 --backstore "$bs1" || return 1
 		return 0
 	fi
 	new_naa nexus
@@ -160,7 +174,7 @@ make_target() {
 	undo_push rmdir "$tpg/lun/lun_0" "$tpg/lun/lun_1"
 	ln -s "$CFG/core/rd_mcp_78/mig_rd" "$tpg/lun/lun_0/port" || return 1
 	undo_push rm "$tpg/lun/lun_0/port"
-	ln -s "$CFG/core/fileio_78/mig_fio" "$tpg/lun/lun_1/port" || return 1
+	ln -s "$CFG/core/${bs1%%/*}_78/${bs1#*/}" "$tpg/lun/lun_1/port" || return 1
 	undo_push rm "$tpg/lun/lun_1/port"
 }
 
@@ -350,12 +364,14 @@ while [ $# -gt 0 ]; do
 	--fabric) FABRIC=$2; shift ;;
 	--migrations) MIGRATIONS=$2; shift ;;
 	--l2-kver) L2_KVER=$2; shift ;;
+	--lun1) LUN1=$2; shift ;;
 	-h|--help) sed -n '3,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) bail "unknown argument $1" ;;
 	esac
 	shift
 done
 case $FABRIC in fastvhost|vhost) ;; *) bail "--fabric fastvhost|vhost" ;; esac
+case $LUN1 in fileio|nvme-tcp) ;; *) bail "--lun1 fileio|nvme-tcp" ;; esac
 L2_KVER=${L2_KVER:-$(uname -r)}
 
 trap cleanup EXIT
@@ -363,14 +379,14 @@ trap 'exit 130' INT TERM
 WORK=$(mktemp -d /tmp/fvmig.XXXXXX) || bail "mktemp failed"
 nap_init "$WORK" || bail "mkfifo failed"
 mkdir -p "build/migrate/$(uname -r)"
-OUT_LOG=build/migrate/$(uname -r)/$FABRIC.log
+OUT_LOG=build/migrate/$(uname -r)/$FABRIC-$LUN1.log
 
 PLAN=$((MIGRATIONS + 9))
 [ "$FABRIC" = vhost ] || PLAN=$((PLAN + 3))
 ktap_plan "$PLAN"
 setup
 make_target || bail "target setup failed"
-ktap_diag "$FABRIC target $W: LUN 0 rd_mcp, LUN 1 fileio, $DISK_MB MiB each; L2 kernel $L2_KVER"
+ktap_diag "$FABRIC target $W: LUN 0 rd_mcp, LUN 1 ${LUN1/nvme-tcp/iblock on NVMe\/TCP $NVMET_DEV}, $DISK_MB MiB each; L2 kernel $L2_KVER"
 main_part
 [ "$FABRIC" = fastvhost ] && failures
 kill_all
