@@ -443,6 +443,7 @@ TEST_F(dlog, unwritable_bitmap_breaks_the_queue)
 	struct vg_vq *q = vg_ioq(d, 0);
 	struct vg_io io;
 	uint64_t base = (uintptr_t)self->b.bits + 4;
+	unsigned int i, served = 0;
 
 	EXPECT_EQ(-1, ioctl(d->fd, VHOST_SET_LOG_BASE, &base));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("misaligned log base taken");
@@ -457,10 +458,26 @@ TEST_F(dlog, unwritable_bitmap_breaks_the_queue)
 	vg_vq_kick(q);
 	EXPECT_NE(0, vg_io_wait(q, &io, 2000)) TH_LOG("completed unlogged");
 	EXPECT_NE(0, vg_vq_errors(q)) TH_LOG("no error eventfd");
-	/* The other queues are fine without logging. */
+	/*
+	 * The queues the device did not break are fine without logging.
+	 * Another queue's worker that wrote its used ring meanwhile (it
+	 * re-arms notifications after any pass: a late pass for the kick
+	 * that turning VRING_F_LOG on gave it) must have broken too, and
+	 * said so on its error eventfd.
+	 */
 	ASSERT_EQ(0, set_log_all(d, false));
-	EXPECT_EQ(0, rw(vg_ioq(d, 1), self->lun, false, 0, self->buf,
-			IO_BYTES, self->bs));
+	for (i = 1; i < vg_nr_ioqs(d); i++) {
+		if (vg_vq_errors(vg_ioq(d, i))) {
+			TH_LOG("request queue %u broke too", i);
+			continue;
+		}
+		EXPECT_EQ(0, rw(vg_ioq(d, i), self->lun, false, 0, self->buf,
+				IO_BYTES, self->bs))
+			TH_LOG("request queue %u, not broken, does not serve", i);
+		served++;
+	}
+	if (!served)
+		TH_LOG("every request queue broke: none left to try");
 	vg_close(d);
 	self->d = NULL;
 	/* The target is free again. */
