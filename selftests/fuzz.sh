@@ -11,6 +11,8 @@
 #   FV_NLFUZZ_CASES=N, FV_NLFUZZ_UNPRIV=N: nlfuzz's cases as admin (20000;
 #   10000 on the debug kernel) and unprivileged (5000; 2000), same seed
 #   FV_FUZZ_FAMILIES=ring,addr,... limits the families (default: all seven)
+#   FV_FUZZ_START=I begins at case I; FV_FUZZ_VERBOSE=1 describes each case
+#   and marks it in the kernel log (to put a splat to its case)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lib/ktap.sh"
@@ -56,12 +58,17 @@ fuzz() {	# ARGS...
 
 # A case is its seed, index and the families it was drawn from (above).
 
+# INDEX may be a range FIRST-LAST: cases that find the defect only together.
 regress() {
-	local s i fam rc=0
+	local s i fam rc=0 which
 	while read -r s i fam _; do
 		case "$s" in ''|'#'*) continue ;; esac
 		echo "# regression case: seed $s index $i families $fam"
-		fuzz --seed "$s" --families "$fam" --replay "$i" --verbose || rc=1
+		case "$i" in
+		*-*) which=(--start "${i%-*}" --cases $(( ${i#*-} - ${i%-*} + 1 ))) ;;
+		*) which=(--replay "$i") ;;
+		esac
+		fuzz --seed "$s" --families "$fam" "${which[@]}" --verbose || rc=1
 	done < <(cat "$top/selftests/fuzz-regress.list"
 		 for c in ${FV_FUZZ_REPLAY:-}; do
 			 IFS=: read -r s i fam <<<"$c"
@@ -90,9 +97,12 @@ else
 	ktap_fail "setup: two fastvhost targets"
 fi
 echo "# fvfuzz seed $seed, $cases cases (FV_FUZZ_SEED=$seed to run it again)"
+# the case marks must not be rate-limited away
+[ -z "${FV_FUZZ_VERBOSE:-}" ] || echo on >/proc/sys/kernel/printk_devkmsg
 start=$SECONDS
 if fuzz --seed "$seed" --cases "$cases" ${FV_FUZZ_TIME:+--time "$FV_FUZZ_TIME"} \
-	--families "$families"; then
+	${FV_FUZZ_START:+--start "$FV_FUZZ_START"} \
+	${FV_FUZZ_VERBOSE:+--verbose} --families "$families"; then
 	ktap_ok "fvfuzz seed $seed: $cases cases in $((SECONDS - start))s"
 else
 	ktap_fail "fvfuzz seed $seed: $cases cases in $((SECONDS - start))s"

@@ -103,6 +103,21 @@ static const uint8_t known_ops[] = {
 	0xa0, 0xa3, 0xa4, 0xa8, 0xaa, 0xb7,
 };
 
+/* The CDB's length by its group code (SAM), for the case's description. */
+static unsigned int cdb_len(uint8_t op)
+{
+	switch (op >> 5) {
+	case 0:
+		return 6;
+	case 1: case 2:
+		return 10;
+	case 5:
+		return 12;
+	default:
+		return 16;
+	}
+}
+
 static uint32_t alloc_len(struct fz *f)
 {
 	static const uint32_t l[] = { 0, 1, 4, 8, 18, 36, 96, 252, 255, 256,
@@ -173,7 +188,7 @@ static void gen_lun(struct fz *f, uint8_t lun[8], bool may_pat)
 
 int fz_case_req(struct fz *f)
 {
-	unsigned int n = 1 + fz_below(f, MAX_REQ), k;
+	unsigned int n = 1 + fz_below(f, MAX_REQ), k, i;
 	bool good[MAX_REQ], all_good = true;
 	uint16_t heads[MAX_REQ], id = 0;
 	uint32_t inlen[MAX_REQ];
@@ -244,10 +259,13 @@ int fz_case_req(struct fz *f)
 		inlen[k] = rsp_len + din;
 		all_good &= good[k];
 		heads[k] = place(f, q, &s, &id, k, &budget);
-		fz_say(f, "#%u %s cdb %02x %02x.. lun %02x%02x%02x%02x attr %u req %u resp %u out %u in %u in %u segs%s; ",
-		       k, good[k] ? "ok" : "bad", r->cdb[0], r->cdb[1], r->lun[0],
-		       r->lun[1], r->lun[2], r->lun[3], r->task_attr, req_len,
-		       rsp_len, dout, din, s.n, misorder ? " misordered" : "");
+		fz_say(f, "#%u %s cdb ", k, good[k] ? "ok" : "bad");
+		for (i = 0; i < cdb_len(r->cdb[0]); i++)
+			fz_say(f, "%02x", r->cdb[i]);
+		fz_say(f, " lun %02x%02x%02x%02x attr %u req %u resp %u out %u in %u in %u segs%s; ",
+		       r->lun[0], r->lun[1], r->lun[2], r->lun[3], r->task_attr,
+		       req_len, rsp_len, dout, din, s.n,
+		       misorder ? " misordered" : "");
 		vg_raw_avail(q, heads[k]);
 	}
 	vg_store_rel(&q->avail->idx, htole16(q->avail_shadow));

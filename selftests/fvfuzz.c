@@ -3,14 +3,17 @@
  * fvfuzz: seeded fuzzer of /dev/fastvhost (see fvfuzz.h for the design).
  *
  *   fvfuzz --seed S --cases N [--time SEC] [--replay I] [--families LIST]
- *          [--queues NQ] [--verbose]
+ *          [--start I] [--queues NQ] [--verbose]
  *
  * Environment: FV_DEV, FV_WWN, FV_TPGT (tests_common.h); FV_FUZZ_WWN2, a
  * second target for the VMM and kill families (skipped without it).
  * Prints KTAP: one result per family.  A failing case prints its seed,
- * index and description; --replay I runs that case alone.
+ * index and description; --replay I runs that case alone, --start I the
+ * cases from I on.  --verbose describes every case, and marks its start in
+ * the kernel log (/dev/kmsg), so that a splat can be put to a case.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -577,7 +580,6 @@ struct tally {
 	uint64_t run, failed;
 };
 
-/* One case: its PRNG, the family's attack, then the oracles. */
 /* The family a case runs depends on the mask: a replay needs the same. */
 static void print_families(unsigned int mask)
 {
@@ -591,6 +593,23 @@ static void print_families(unsigned int mask)
 		}
 }
 
+static void kmsg_mark(struct fz *f)
+{
+	static int fd = -2;
+	char line[64];
+	int n;
+
+	if (fd == -2)
+		fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "fvfuzz: seed %" PRIu64 " case %" PRIu64 "\n",
+		     f->seed, f->index);
+	if (write(fd, line, n) != n)
+		fd = -1;
+}
+
+/* One case: its PRNG, the family's attack, then the oracles. */
 static int run_case(struct fz *f, unsigned int mask, struct tally *t)
 {
 	unsigned int fam;
@@ -600,6 +619,8 @@ static int run_case(struct fz *f, unsigned int mask, struct tally *t)
 	f->desc[0] = f->why[0] = '\0';
 	fam = pick_family(f, mask);
 	fz_say(f, "%s: ", families[fam].name);
+	if (f->verbose)
+		kmsg_mark(f);
 	alarm(4 * f->bound_ms / 1000 + 30);
 	rc = families[fam].run(f);
 	if (!rc || rc == 1)
@@ -640,7 +661,7 @@ static unsigned int parse_families(const char *s)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: fvfuzz --seed S --cases N [--time SEC] [--replay I]\n"
+		"usage: fvfuzz --seed S --cases N [--time SEC] [--replay I] [--start I]\n"
 		"              [--families ring,addr,req,ctrl,event,vmm,kill]\n"
 		"              [--queues NQ] [--bound-ms MS] [--verbose]\n");
 	exit(2);
@@ -653,6 +674,7 @@ int main(int argc, char **argv)
 		{ "cases", required_argument, NULL, 'n' },
 		{ "time", required_argument, NULL, 't' },
 		{ "replay", required_argument, NULL, 'r' },
+		{ "start", required_argument, NULL, 'i' },
 		{ "families", required_argument, NULL, 'f' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "bound-ms", required_argument, NULL, 'b' },
@@ -669,12 +691,13 @@ int main(int argc, char **argv)
 
 	f->nq = 8;
 	f->bound_ms = 5000;
-	while ((c = getopt_long(argc, argv, "s:n:t:r:f:q:b:v", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:t:r:i:f:q:b:v", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': f->seed = strtoull(optarg, NULL, 0); break;
 		case 'n': cases = strtoull(optarg, NULL, 0); break;
 		case 't': limit_ns = strtoull(optarg, NULL, 0) * 1000000000ULL; break;
 		case 'r': first = strtoull(optarg, NULL, 0); replay = true; break;
+		case 'i': first = strtoull(optarg, NULL, 0); break;
 		case 'f': mask = parse_families(optarg); break;
 		case 'q': f->nq = atoi(optarg); break;
 		case 'b': f->bound_ms = atoi(optarg); break;
