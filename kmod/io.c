@@ -474,6 +474,18 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 			SAM_STAT_CHECK_CONDITION, ILLEGAL_REQUEST, 0x24);
 		return;
 	}
+	if (r.hdr.cdb[0] == COMPARE_AND_WRITE) {
+		/*
+		 * LIO's COMPARE AND WRITE breaks when the command fails after
+		 * its buffers are set up but before it runs (a unit attention,
+		 * a reservation conflict): 6.1 writes without comparing and
+		 * drops the command twice, 6.12 releases a semaphore it never
+		 * took.  Not offered (see fix_vpd()) and refused.
+		 */
+		respond(vq, head, &r, VIRTIO_SCSI_S_OK,
+			SAM_STAT_CHECK_CONDITION, ILLEGAL_REQUEST, 0x20);
+		return;
+	}
 	if (dout_len > FV_MAX_DATA_SG * PAGE_SIZE ||
 	    din_len > FV_MAX_DATA_SG * PAGE_SIZE) {
 		fv_vq_err(vq, "request %u: data too large\n", head);
@@ -674,13 +686,33 @@ void fv_cmd_release(struct se_cmd *se_cmd)
 	fv_vq_done(cmd->vq, &cmd->node);
 }
 
+/*
+ * The Block Limits VPD page says COMPARE AND WRITE works (LIO fills it in):
+ * set its MAXIMUM COMPARE AND WRITE LENGTH to zero, which tells the guest
+ * the command is not supported (SBC-4), as handle_one() refuses it.
+ */
+static void fix_vpd(struct fv_cmd *cmd)
+{
+	struct se_cmd *se = &cmd->se_cmd;
+	const u8 *cdb = se->t_task_cdb;
+	u8 zero = 0;
+
+	if (!cdb || cdb[0] != INQUIRY || !(cdb[1] & 1) || cdb[2] != 0xb0 ||
+	    cmd->data_dir != DMA_FROM_DEVICE || se->scsi_status ||
+	    se->data_length < 6)
+		return;
+	sg_pcopy_from_buffer(cmd->sgl, cmd->nents, &zero, 1, 5);
+}
+
 int fv_cmd_queue_status(struct se_cmd *se_cmd)
 {
 	struct fv_cmd *cmd = container_of(se_cmd, struct fv_cmd, se_cmd);
 
 	/* Data-in and status travel together: drop our reference once. */
-	if (!test_and_set_bit(FV_CMD_STATUS, &cmd->flags))
+	if (!test_and_set_bit(FV_CMD_STATUS, &cmd->flags)) {
+		fix_vpd(cmd);
 		transport_generic_free_cmd(se_cmd, 0);
+	}
 	return 0;
 }
 

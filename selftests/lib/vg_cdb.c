@@ -140,6 +140,14 @@ void vg_cdb_write_same(struct vg_io *io, bool sixteen, bool unmap,
 	c[1] = unmap ? 0x08 : 0;
 }
 
+void vg_cdb_compare_and_write(struct vg_io *io, uint64_t lba, uint8_t nolb)
+{
+	uint8_t *c = cdb_clear(io, 0x89);
+
+	vg_put_be64(&c[2], lba);
+	c[13] = nolb;
+}
+
 void vg_cdb_mode_sense(struct vg_io *io, bool ten, uint8_t page,
 		       uint8_t subpage, uint16_t alloc)
 {

@@ -299,6 +299,8 @@ uint16_t vg_unmap_param(void *buf, const uint64_t *lba, const uint32_t *nblk,
 			unsigned int n);
 void vg_cdb_write_same(struct vg_io *io, bool sixteen, bool unmap,
 		       uint64_t lba, uint32_t blocks);
+/* COMPARE AND WRITE: data-out is nolb blocks to compare, then to write */
+void vg_cdb_compare_and_write(struct vg_io *io, uint64_t lba, uint8_t nolb);
 void vg_cdb_mode_sense(struct vg_io *io, bool ten, uint8_t page,
 		       uint8_t subpage, uint16_t alloc);
 void vg_cdb_pr_in(struct vg_io *io, uint8_t action, uint16_t alloc);
