@@ -10,6 +10,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <net/genetlink.h>
+#include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
 
 /*
@@ -52,6 +53,43 @@ static inline struct nlattr **fv_genl_dump_attrs(struct netlink_callback *cb)
 	.default_submit_type = TARGET_DIRECT_SUBMIT,
 #else
 #define FV_FABRIC_SUBMIT_OPS
+#endif
+
+/*
+ * Up to 6.1 a LUN's relative target port identifier (VPD 0x83) came from
+ * a counter of its backstore, so linking the backstore again (fvctl
+ * restore, a migration's destination) showed the guest a new number.
+ * Take the lowest one no other port of the backstore has, which is what
+ * the same links give every time.  Later kernels number portal groups,
+ * which fastvhost's keep.
+ */
+#ifdef FV_HAVE_LUN_RTPI
+static inline void fv_lun_stable_rtpi(struct se_lun *lun)
+{
+	struct se_device *dev;
+	struct se_lun *other;
+	u16 id = 1;
+
+	rcu_read_lock();
+	dev = rcu_dereference(lun->lun_se_dev);
+	if (dev) {
+		spin_lock(&dev->se_port_lock);
+again:
+		list_for_each_entry(other, &dev->dev_sep_list, lun_dev_link) {
+			if (other != lun && other->lun_rtpi == id) {
+				id++;
+				goto again;
+			}
+		}
+		lun->lun_rtpi = id;
+		spin_unlock(&dev->se_port_lock);
+	}
+	rcu_read_unlock();
+}
+#else
+static inline void fv_lun_stable_rtpi(struct se_lun *lun)
+{
+}
 #endif
 
 /* 6.10 made target_submit() return an error; before, it could not fail. */

@@ -237,6 +237,7 @@ static int fv_port_link(struct se_portal_group *se_tpg, struct se_lun *lun)
 	if (fv_lun_node_cache(tpg, lun))
 		pr_warn("%s tpgt %u lun %llu: out of memory; its NUMA node is taken as none\n",
 			tpg->tport->name, tpg->tag, lun->unpacked_lun);
+	fv_lun_stable_rtpi(lun);
 
 	mutex_lock(&fv_fabric_mutex);
 	mutex_lock(&tpg->lock);

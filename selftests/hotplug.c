@@ -6,7 +6,8 @@
  * that had no event buffer is told that it missed events and gets the
  * backlog (up to the device's queue) when it posts some; LIO raises REPORTED
  * LUNS DATA HAS CHANGED on the other LUNs; a guest that did not take the
- * feature gets nothing.  Links a LUN of its own in configfs: run as root.
+ * feature gets nothing; a LUN linked again keeps its relative target port
+ * identifier.  Links a LUN of its own in configfs: run as root.
  * Environment: see tests_common.h.
  */
 #include <fcntl.h>
@@ -376,6 +377,57 @@ TEST_F(hp, cycles_under_io)
 	EXPECT_EQ(0, r.bad) TH_LOG("%u of %u reads failed, the first: %s",
 				   r.bad, r.reads, r.why);
 	TH_LOG("100 cycles, 200 events, %u reads beside them", r.reads);
+}
+
+/* The relative target port identifier of @lun's VPD 0x83, or -1. */
+static int rel_port(struct vg_vq *q, unsigned int lun, uint8_t *buf)
+{
+	unsigned int off, len;
+	struct vg_io io;
+
+	vg_io_init(&io, lun);
+	vg_cdb_inquiry(&io, true, 0x83, 512);
+	io.din = buf;
+	io.din_len = 512;
+	if (tc_exec(q, &io) || !vg_io_ok(&io))
+		return -1;
+	len = 4 + (buf[2] << 8 | buf[3]);
+	for (off = 4; off + 8 <= len && off + 8 <= 512; off += 4 + buf[off + 3])
+		if ((buf[off + 1] & 0x0f) == 0x4 && buf[off + 3] == 4)
+			return buf[off + 6] << 8 | buf[off + 7];
+	return -1;
+}
+
+/*
+ * A backstore linked again gets the same relative target port identifier
+ * (VPD 0x83), so a target that fvctl restores, or a migration's
+ * destination, looks the same to the guest.  6.1's LIO counts up.
+ */
+TEST_F(hp, relink_keeps_port_id)
+{
+	int first = -1, id, i;
+	struct vg_vq *q;
+	uint8_t *buf;
+
+	if (tc_stock(&self->env))
+		SKIP(return, "the stock vhost_scsi keeps LIO's numbering");
+	ASSERT_EQ(0, hp_open(&self->d, &self->env, TC_FEAT_ALL, false));
+	q = vg_ioq(self->d, 0);
+	buf = vg_alloc(self->d, 512, 4096);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, lun_link(&self->env));
+		id = rel_port(q, HP_LUN, buf);
+		ASSERT_LE(0, id) TH_LOG("link %d: no relative target port in VPD 0x83",
+					i + 1);
+		if (!i)
+			first = id;
+		EXPECT_EQ(first, id)
+			TH_LOG("link %d: relative target port %d, at the first %d",
+			       i + 1, id, first);
+		ASSERT_EQ(0, lun_unlink(&self->env));
+	}
+	TH_LOG("relative target port %d at the first link", first);
 }
 
 TEST_HARNESS_MAIN
