@@ -155,22 +155,25 @@ dump_consistent() {
 			done
 		) 2>/dev/null &
 		pid=$!
-		for ((n = 0; n < 15 && rc == 0; n++)); do
-			"$fvctl" -j show >"$tmp/dump.json" 2>"$tmp/dump.err" ||
+		# The dumps are checked after, in one python3 (each start of
+		# it costs a second or more under TCG).
+		for ((n = 0; n < 15; n++)); do
+			"$fvctl" -j show >"$tmp/dump.$n.json" 2>"$tmp/dump.err" ||
 				{ echo "show failed: $(cat "$tmp/dump.err")"; rc=1; break; }
-			FIXED="${fixed[*]}" python3 -c '
-import json, os, sys
-d = json.load(open(sys.argv[1]))
-w = [t["wwn"] for t in d]
-dup = sorted(x for x in set(w) if w.count(x) > 1)
-miss = sorted(set(os.environ["FIXED"].split()) - set(w))
-assert not dup and not miss, "dump %d: %d targets, repeated %s, missing %s" % (int(sys.argv[2]), len(w), dup, miss)
-' "$tmp/dump.json" "$n" || rc=1
 		done
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
-		bytes=$(wc -c < "$tmp/dump.json")
-		echo "$n dumps of $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/dump.json") targets ($bytes bytes of JSON each) while 10 targets came and went"
+		FIXED="${fixed[*]}" python3 -c '
+import json, os, sys
+fixed = set(os.environ["FIXED"].split())
+for f in sys.argv[1:]:
+    w = [t["wwn"] for t in json.load(open(f))]
+    dup = sorted(x for x in set(w) if w.count(x) > 1)
+    miss = sorted(fixed - set(w))
+    assert not dup and not miss, "%s: %d targets, repeated %s, missing %s" % (os.path.basename(f), len(w), dup, miss)
+print("%d dumps of %d targets (%d bytes of JSON the last) while 10 targets came and went" %
+      (len(sys.argv) - 1, len(w), os.path.getsize(f)))
+' "$tmp"/dump.[0-9]*.json || rc=1
 	fi
 	for w in "${churn[@]}" "${fixed[@]}"; do
 		[ ! -d "$fab/$w/tpgt_1" ] || echo "$fab/$w/tpgt_1"
@@ -508,9 +511,11 @@ hold_io() {
 # Polling counters of queue 2 (the holder's first request queue) and the
 # CPU time of the target's workers: "window hits misses ns cpu_ns".
 poll_state() {
-	local cpu=0 t r
+	local cpu=0 t r c
+	# read, not cat: a fork per task costs seconds under TCG
 	for t in /proc/[0-9]*/task/[0-9]*; do
-		case $(cat "$t/comm" 2>/dev/null) in
+		read -r c 2>/dev/null < "$t/comm" || continue
+		case $c in
 		"fv-$holder_pid-"*) read -r r _ < "$t/schedstat" && cpu=$((cpu + r)) ;;
 		esac
 	done
