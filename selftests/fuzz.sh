@@ -19,7 +19,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lib/target.sh"
 bin=$top/build/selftests/fvfuzz
 cases=${FV_FUZZ_CASES:-10000}
-families=${FV_FUZZ_FAMILIES:-ring,addr,req,ctrl,event,vmm,kill}
+families=${FV_FUZZ_FAMILIES:-ring,addr,req,ctrl,event,vmm,kill,lun}
 # lockdep and KASAN make a netlink case some ten times slower: fewer there
 case "$(uname -r)" in
 *fvdebug*) nl_cases=${FV_NLFUZZ_CASES:-10000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-2000} ;;

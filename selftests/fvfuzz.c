@@ -39,6 +39,7 @@ static const struct {
 	[FZ_EVENT_F]	= { "event", fz_case_event, 4, false },
 	[FZ_VMM_F]	= { "vmm", fz_case_vmm, 5, true },
 	[FZ_KILL_F]	= { "kill", fz_case_kill, 1, true },
+	[FZ_LUN_F]	= { "lun", fz_case_lun, 1, true },
 };
 
 static struct fz *cur;		/* for the watchdog */
@@ -764,6 +765,7 @@ int main(int argc, char **argv)
 			       t[fam].failed || rc < 0 ? "not " : "", fam + 1,
 			       families[fam].name, t[fam].run, t[fam].failed);
 	}
+	fz_lun_cleanup(f);
 	vg_close(f->d);
 	return rc < 0 || failed ? 1 : 0;
 }

@@ -34,6 +34,7 @@ enum fz_family {
 	FZ_EVENT_F,		/* event queue, EVENTS_MISSED */
 	FZ_VMM_F,		/* ioctl sequences on a second device */
 	FZ_KILL_F,		/* a child SIGKILLed mid-I/O */
+	FZ_LUN_F,		/* LUN hotplug on the second target */
 	FZ_NR_FAMILIES
 };
 
@@ -118,5 +119,8 @@ int fz_case_ctrl(struct fz *f);
 int fz_case_event(struct fz *f);
 int fz_case_vmm(struct fz *f);
 int fz_case_kill(struct fz *f);
+int fz_case_lun(struct fz *f);
+/* Unlink what the lun family linked and remove its backstore. */
+void fz_lun_cleanup(struct fz *f);
 
 #endif /* FVFUZZ_H */
