@@ -212,7 +212,7 @@ static uint16_t chain(struct build *b, unsigned int slot)
 {
 	struct fz *f = b->f;
 	struct vg_vq *q = b->q;
-	uint16_t head = b->id, id, nxt;
+	uint16_t head = b->id, id, nxt, last = head;
 	unsigned int len, k;
 
 	switch (fz_below(f, 6)) {
@@ -257,9 +257,20 @@ static uint16_t chain(struct build *b, unsigned int slot)
 		}
 		if (fz_chance(f, 10) && k < len - 1)
 			indirect_table(b, &q->desc[id], slot, NEXT, nxt);
+		last = id;
 		if (nxt >= q->num)
 			break;
 		id = nxt;
+	}
+	/*
+	 * Longer than the ring, it wrote over its own start: its last
+	 * descriptor leads back to the head, so that the walk can loop
+	 * (else it ends within the ring, on descriptors written twice).
+	 */
+	if (k == len && len > q->num) {
+		q->desc[last].flags |= htole16(NEXT);
+		q->desc[last].next = htole16(head);
+		fz_say(f, "{%u loops to %u} ", last, head);
 	}
 	b->id = (id + 1) % q->num;
 	return head;
