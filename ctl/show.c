@@ -74,6 +74,8 @@ static void show_queue(struct nlattr *q)
 	printf("  queue %" PRId64, spec_int(tb[FASTVHOST_A_QUEUE_INDEX], 0));
 	if (tb[FASTVHOST_A_QUEUE_WORKER])
 		printf(" worker %" PRId64, spec_int(tb[FASTVHOST_A_QUEUE_WORKER], 0));
+	if (tb[FASTVHOST_A_QUEUE_VMM_WORKER])
+		printf(" vmm-worker %" PRId64, spec_int(tb[FASTVHOST_A_QUEUE_VMM_WORKER], 0));
 	if (tb[FASTVHOST_A_QUEUE_CPU])
 		printf(" cpu %d", (int32_t)nla_get_u32(tb[FASTVHOST_A_QUEUE_CPU]));
 	if (tb[FASTVHOST_A_QUEUE_NODE])

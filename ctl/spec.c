@@ -51,6 +51,7 @@ static const struct fv_attr queue_attrs[FASTVHOST_A_QUEUE_MAX + 1] = {
 	[FASTVHOST_A_QUEUE_POLL_NS] = { "poll-ns", FV_U64 },
 	[FASTVHOST_A_QUEUE_POLL_WINDOW_NS] = { "poll-window-ns", FV_U32 },
 	[FASTVHOST_A_QUEUE_LATENCY] = { "latency", FV_U64, true },
+	[FASTVHOST_A_QUEUE_VMM_WORKER] = { "vmm-worker", FV_U32 },
 };
 
 const struct fv_aset fv_queue_set = { FASTVHOST_A_QUEUE_MAX, queue_attrs };

@@ -9,6 +9,7 @@
 #include <linux/blkdev.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/vhost.h>
 #include <net/genetlink.h>
 #include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
@@ -132,6 +133,26 @@ static inline void fv_bdev_close(struct fv_bdev_handle *h)
 {
 	blkdev_put(h->bdev, FMODE_READ);
 }
+#endif
+
+/*
+ * The worker ioctls came with 6.5; 6.1's headers lack them.  The same
+ * ABI: the numbers and structures of later kernels' uapi headers.
+ */
+#ifndef VHOST_NEW_WORKER
+struct vhost_worker_state {
+	unsigned int worker_id;
+};
+
+struct vhost_vring_worker {
+	unsigned int index;
+	unsigned int worker_id;
+};
+
+#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
+#define VHOST_FREE_WORKER _IOW(VHOST_VIRTIO, 0x9, struct vhost_worker_state)
+#define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
+#define VHOST_GET_VRING_WORKER _IOWR(VHOST_VIRTIO, 0x16, struct vhost_vring_worker)
 #endif
 
 #endif /* _FV_COMPAT_H */

@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 #include <linux/vhost.h>
 
+#include "compat.h"
 #include "fastvhost.h"
 
 static bool is_owner(struct fv_dev *dev)
@@ -31,6 +32,7 @@ static long set_owner(struct fv_dev *dev)
 	if (!dev->mm)
 		return -EINVAL;
 	dev->owner_pid = task_tgid_nr(current);
+	fv_vmm_workers_reset(dev);
 	return 0;
 }
 
@@ -63,6 +65,7 @@ static void reset_owner(struct fv_dev *dev)
 		mmput(dev->mm);
 	dev->mm = NULL;
 	dev->owner_pid = 0;
+	fv_vmm_workers_reset(dev);
 	dev->features = 0;
 	dev->events_missed = 0;
 	dev->evt_count = 0;
@@ -227,6 +230,10 @@ static bool owner_ioctl(unsigned int ioctl)
 	case VHOST_SCSI_CLEAR_ENDPOINT:
 	case VHOST_SCSI_SET_EVENTS_MISSED:
 	case VHOST_SCSI_GET_EVENTS_MISSED:
+	case VHOST_NEW_WORKER:
+	case VHOST_FREE_WORKER:
+	case VHOST_ATTACH_VRING_WORKER:
+	case VHOST_GET_VRING_WORKER:
 		return true;
 	default:
 		return false;
@@ -254,6 +261,11 @@ static long owner_ioctl_locked(struct fv_dev *dev, unsigned int ioctl,
 	case VHOST_SCSI_SET_EVENTS_MISSED:
 	case VHOST_SCSI_GET_EVENTS_MISSED:
 		return events_missed(dev, ioctl, argp);
+	case VHOST_NEW_WORKER:
+	case VHOST_FREE_WORKER:
+	case VHOST_ATTACH_VRING_WORKER:
+	case VHOST_GET_VRING_WORKER:
+		return fv_vmm_worker_ioctl(dev, ioctl, argp);
 	default:
 		return fv_vq_ioctl(dev, ioctl, argp);
 	}

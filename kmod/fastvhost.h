@@ -74,6 +74,11 @@
  * events to the guest's event buffers in order.  FV_MAX_EVENTS wait at
  * most; after that the guest is told it missed events and rescans.
  *
+ * VMM workers (vmmworker.c): VHOST_NEW_WORKER and friends only name
+ * groups of queues, in dev->vmm_*, under dev->mutex and refused while the
+ * endpoint is set; place.c turns a group into one of our workers when the
+ * target's settings leave the count and map at their defaults.
+ *
  * Dirty logging (log.c): the log base, the log eventfd, VHOST_F_LOG_ALL
  * and VHOST_VRING_F_LOG are set under dev->mutex and copied into each
  * queue under vq->mutex; the workers read them there only, so once the
@@ -91,6 +96,7 @@
 #ifndef _FV_FASTVHOST_H
 #define _FV_FASTVHOST_H
 
+#include <linux/bitmap.h>
 #include <linux/cpumask.h>
 #include <linux/kref.h>
 #include <linux/llist.h>
@@ -256,6 +262,10 @@ struct fv_dev {
 	unsigned int evt_first, evt_count;
 	bool evt_waiting;		/* events found no buffer */
 	struct virtio_scsi_event evts[FV_MAX_EVENTS];
+	/* The VMM's worker ioctls (vmmworker.c): its ids, each queue's. */
+	DECLARE_BITMAP(vmm_ids, FV_MAX_VQS);
+	u8 vmm_worker[FV_MAX_VQS];
+	bool vmm_asked;			/* it made a worker of its own */
 	struct fv_vq *vqs[FV_MAX_VQS];
 };
 
@@ -272,6 +282,12 @@ int fv_place_layout(struct fv_dev *dev, struct fv_layout *l);
 void fv_place_refresh(struct fv_dev *dev);
 int fv_place_apply(struct fv_dev *dev, const struct fv_target_cfg *cfg,
 		   int node, struct netlink_ext_ack *extack);
+
+/* vmmworker.c */
+void fv_vmm_workers_reset(struct fv_dev *dev);
+long fv_vmm_worker_ioctl(struct fv_dev *dev, unsigned int ioctl,
+			 void __user *argp);
+void fv_vmm_workers_layout(struct fv_dev *dev, struct fv_layout *l);
 
 /* mem.c */
 long fv_mem_set(struct fv_dev *dev, void __user *argp);

@@ -5,7 +5,8 @@
  *
  * SET_ENDPOINT reads them before it starts the workers: the node (chosen
  * from the storage when node_auto), the CPUs, the number of workers, the
- * queue map and the polling parameters.  While the device is attached,
+ * queue map (with neither set, the VMM's grouping if it made workers:
+ * vmmworker.c) and the polling parameters.  While the device is attached,
  * netlink applies changes live (the lock order is dev->mutex ->
  * fv_fabric_mutex):
  *
@@ -91,6 +92,7 @@ int fv_place_load(struct fv_dev *dev, const char *wwpn)
 	p->layout.nr_workers = cfg_workers(cfg);
 	static_assert(sizeof(p->layout.map) == sizeof(cfg->map));
 	memcpy(p->layout.map, cfg->map, sizeof(p->layout.map));
+	fv_vmm_workers_layout(dev, &p->layout);
 	place_poll(p, cfg);
 	mutex_unlock(&fv_fabric_mutex);
 out:
@@ -115,6 +117,7 @@ int fv_place_layout(struct fv_dev *dev, struct fv_layout *l)
 	if (tport) {
 		l->nr_workers = cfg_workers(&tport->cfg);
 		memcpy(l->map, tport->cfg.map, sizeof(l->map));
+		fv_vmm_workers_layout(dev, l);
 	} else {
 		ret = -ENOENT;
 	}

@@ -78,6 +78,20 @@ static int put_worker(struct sk_buff *skb, struct fv_worker *w)
 	return 0;
 }
 
+/*
+ * The VMM's worker for the queue, when it made any: changed only while
+ * the device is not attached (vmmworker.c).
+ */
+static int put_vmm_worker(struct sk_buff *skb, struct fv_vq *vq)
+{
+	struct fv_dev *dev = vq->dev;
+
+	if (!dev->vmm_asked)
+		return 0;
+	return nla_put_u32(skb, FASTVHOST_A_QUEUE_VMM_WORKER,
+			   dev->vmm_worker[vq->index]);
+}
+
 static int put_queue(struct sk_buff *skb, struct fv_vq *vq, bool stats)
 {
 	struct nlattr *nest;
@@ -93,7 +107,8 @@ static int put_queue(struct sk_buff *skb, struct fv_vq *vq, bool stats)
 	if (nla_put_u32(skb, FASTVHOST_A_QUEUE_INDEX, vq->index) ||
 	    (w && put_worker(skb, w)) ||
 	    (READ_ONCE(vq->broken) && nla_put_flag(skb, FASTVHOST_A_QUEUE_BROKEN)) ||
-	    nla_put_u32(skb, FASTVHOST_A_QUEUE_INFLIGHT, atomic_read(&vq->inflight)))
+	    nla_put_u32(skb, FASTVHOST_A_QUEUE_INFLIGHT, atomic_read(&vq->inflight)) ||
+	    put_vmm_worker(skb, vq))
 		goto err;
 	if (stats && put_counters(skb, vq, w))
 		goto err;

@@ -15,7 +15,7 @@
 #define PL_MAXQ	8
 
 struct pl_q {
-	long index, worker, node, pid, broken;
+	long index, worker, node, pid, broken, vmm_worker;
 	unsigned long long requests, bytes_read, bytes_written, kicks;
 	unsigned long long interrupts, errors, inflight;
 	unsigned long long poll_hits, poll_misses, poll_ns, window, latency;
@@ -57,7 +57,7 @@ static int nl_set(const char *wwn, const char *settings)
 	return fvctl("set --wwn %s %s", wwn, settings);
 }
 
-static int nl_reset(const char *wwn)
+static inline int nl_reset(const char *wwn)
 {
 	return fvctl("stats --reset --wwn %s", wwn);
 }
@@ -68,7 +68,7 @@ static void parse(struct pl_q *q, const char *key, const char *val)
 #define L(k, m) { k, offsetof(struct pl_q, m), false }
 #define U(k, m) { k, offsetof(struct pl_q, m), true }
 		L("index", index), L("worker", worker), L("node", node),
-		L("pid", pid), L("broken", broken),
+		L("pid", pid), L("broken", broken), L("vmm-worker", vmm_worker),
 		U("requests", requests), U("bytes-read", bytes_read),
 		U("bytes-written", bytes_written), U("kicks", kicks),
 		U("interrupts", interrupts), U("errors", errors),
@@ -270,7 +270,7 @@ static int js_queue(struct pl_json *j)
 	if (j->n == PL_MAXQ)
 		return js_skip(j);
 	q = &j->qs[j->n];
-	q->worker = q->pid = q->node = -1;
+	q->worker = q->pid = q->node = q->vmm_worker = -1;
 	if (js_object(j, js_queue_member))
 		return -1;
 	j->n++;

@@ -30,6 +30,23 @@
 #include <linux/virtio_ring.h>
 #include <linux/virtio_scsi.h>
 
+/* The worker ioctls (Linux 6.5), for older userspace headers (Debian 12's). */
+#ifndef VHOST_NEW_WORKER
+struct vhost_worker_state {
+	unsigned int worker_id;
+};
+
+struct vhost_vring_worker {
+	unsigned int index;
+	unsigned int worker_id;
+};
+
+#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
+#define VHOST_FREE_WORKER _IOW(VHOST_VIRTIO, 0x9, struct vhost_worker_state)
+#define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
+#define VHOST_GET_VRING_WORKER _IOWR(VHOST_VIRTIO, 0x16, struct vhost_vring_worker)
+#endif
+
 #define VG_MAX_REGIONS	4
 #define VG_MAX_IO_VQS	128		/* what vhost-scsi and fastvhost serve */
 #define VG_MAX_VQS	(2 + VG_MAX_IO_VQS)
