@@ -116,7 +116,7 @@ static int show_text(struct nlattr **tb, struct nlattr *attrs, int len)
 	poll = spec_int(tb[FASTVHOST_A_TARGET_POLL_MAX_NS], 0);
 	printf("  cpus %s workers %" PRId64 "%s\n", cpus[0] ? cpus : "all",
 	       spec_int(tb[FASTVHOST_A_TARGET_WORKERS], 0),
-	       spec_int(tb[FASTVHOST_A_TARGET_WORKERS], 0) ? "" : " (one per queue)");
+	       spec_int(tb[FASTVHOST_A_TARGET_WORKERS], 0) ? "" : " (one per queue, or as the VMM groups them)");
 	if (poll)
 		printf("  polling max %" PRId64 ".%03" PRId64 " us grow %" PRId64 " shrink %" PRId64 "\n",
 		       poll / 1000, poll % 1000, spec_int(tb[FASTVHOST_A_TARGET_POLL_GROW], 0),

@@ -277,6 +277,45 @@ static void unmap_op(struct fz *f, struct vg_dev *d)
 	fz_say(f, "UNMAP/%u ", kind);
 }
 
+/*
+ * The VMM's worker ioctls: new workers, frees, and queues moved between
+ * them, with ids and queue indexes near and far from the real ones.  The
+ * next start places the queues by whatever grouping this leaves.
+ */
+static int worker_op(struct fz *f, struct vg_dev *d)
+{
+	struct vhost_worker_state s = { 0 };
+	struct vhost_vring_worker w = { 0 };
+	unsigned int n = 1 + fz_below(f, 4), i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		w.index = fz_chance(f, 90) ? fz_below(f, vg_nr_ioqs(d) + 3) :
+			  (uint32_t)fz_next(f);
+		w.worker_id = fz_chance(f, 90) ? fz_below(f, 6) : (uint32_t)fz_next(f);
+		s.worker_id = w.worker_id;
+		switch (fz_below(f, 4)) {
+		case 0:
+			rc = xioctl(d, VHOST_NEW_WORKER, &s);
+			fz_say(f, "NEW_WORKER=%d/%u ", rc, s.worker_id);
+			break;
+		case 1:
+			rc = xioctl(d, VHOST_FREE_WORKER, &s);
+			fz_say(f, "FREE_WORKER %u=%d ", w.worker_id, rc);
+			break;
+		case 2:
+			rc = xioctl(d, VHOST_ATTACH_VRING_WORKER, &w);
+			fz_say(f, "ATTACH %u:%u=%d ", w.index, w.worker_id, rc);
+			break;
+		default:
+			rc = xioctl(d, VHOST_GET_VRING_WORKER, &w);
+			fz_say(f, "GET_VRING_WORKER %u=%d/%u ", w.index, rc, w.worker_id);
+			break;
+		}
+	}
+	return rc;
+}
+
 static void other_op(struct fz *f, struct vg_dev *d, unsigned int op)
 {
 	struct vhost_scsi_target t;
@@ -325,6 +364,9 @@ static void other_op(struct fz *f, struct vg_dev *d, unsigned int op)
 		v64 = fz_next(f);
 		rc = xioctl(d, fz_chance(f, 50) ? VHOST_SET_BACKEND_FEATURES :
 			    VHOST_GET_BACKEND_FEATURES, &v64);
+		break;
+	case 6:
+		rc = worker_op(f, d);
 		break;
 	default:
 		memset(buf, 0, sizeof(buf));
@@ -400,7 +442,7 @@ int fz_case_vmm(struct fz *f)
 				unmap_op(f, d);
 			break;
 		default:
-			other_op(f, d, fz_below(f, 7));
+			other_op(f, d, fz_below(f, 8));
 			break;
 		}
 	}
