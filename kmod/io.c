@@ -222,11 +222,16 @@ static int keep_log(struct fv_vq *vq, struct fv_cmd *cmd)
 	return 0;
 }
 
-/* Count pages, allocate the scatterlist and pin the data buffers. */
+/*
+ * Count pages, allocate the scatterlist and pin the data buffers.  The
+ * bytes are at most FV_MAX_DATA_SG pages' worth (what the Block Limits
+ * VPD page tells the guest); a buffer that starts or ends inside a page
+ * touches up to two pages more than it fills.
+ */
 static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
 		    unsigned int cnt, size_t skip)
 {
-	unsigned int i, nents = 0, k = 0;
+	unsigned int i, nents = 0, k = 0, max = FV_MAX_DATA_SG + 2 * cnt;
 	int ret;
 
 	for (i = 0; i < cnt; i++) {
@@ -238,7 +243,7 @@ static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
 		if (!len)
 			continue;
 		nents += DIV_ROUND_UP((a & ~PAGE_MASK) + len, PAGE_SIZE);
-		if (nents > FV_MAX_DATA_SG)
+		if (nents > max)
 			return -E2BIG;
 	}
 	if (!nents)

@@ -236,6 +236,62 @@ TEST(straddle_regions)
 }
 
 /*
+ * A transfer as long as the Block Limits VPD page allows (MAXIMUM TRANSFER
+ * LENGTH, which the guest's sd driver obeys; at most 16 MiB here) from and
+ * into buffers that start 512 bytes into a page, so that they touch one
+ * page more than their length fills: written, read back, compared.
+ */
+TEST(max_transfer_misaligned)
+{
+	struct tc_cfg c = { .nq = 1, .arena = 40 << 20 };
+	uint8_t vpd[64], *out, *in;
+	struct vg_env env;
+	struct vg_dev *d;
+	struct vg_io io;
+	uint64_t blocks, lba;
+	uint32_t bs, mtl, len;
+
+	if (vg_env_load(&env))
+		SKIP(return, "FV_WWN not set");
+	/* Seen on 6.12: the stock module never answers such a write. */
+	if (tc_stock(&env))
+		SKIP(return, "stock vhost_scsi: no response to its maximum transfer from a misaligned buffer");
+	ASSERT_EQ(0, tc_open(&d, &env, &c));
+	ASSERT_EQ(0, lun_geometry(d, env.luns[0], &blocks, &bs));
+	memset(vpd, 0, sizeof(vpd));
+	ASSERT_EQ(0, vg_inquiry(vg_ioq(d, 0), env.luns[0], true, 0xb0, vpd,
+				sizeof(vpd), &io));
+	ASSERT_TRUE(vg_io_ok(&io)) TH_LOG("%s", tc_str(&io));
+	mtl = (uint32_t)vpd[8] << 24 | vpd[9] << 16 | vpd[10] << 8 | vpd[11];
+	len = mtl && (uint64_t)mtl * bs < (16 << 20) ? mtl * bs : 16 << 20;
+	TH_LOG("maximum transfer length %u blocks of %u: %u bytes", mtl, bs, len);
+	ASSERT_LE((uint64_t)len / bs, blocks);
+	lba = (blocks - len / bs) / 2;
+	out = vg_alloc(d, len + 4096, 4096);
+	in = vg_alloc(d, len + 4096, 4096);
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	out += 512;
+	in += 512;
+	vg_pattern_fill(out, len, bs, 0x3a7, lba);
+
+	vg_io_init(&io, env.luns[0]);
+	ASSERT_EQ(0, vg_cdb_rw(&io, 16, true, lba, len / bs));
+	io.dout = out;
+	io.dout_len = len;
+	ASSERT_EQ(0, tc_exec(vg_ioq(d, 0), &io));
+	EXPECT_TRUE(vg_io_ok(&io)) TH_LOG("write: %s", tc_str(&io));
+	vg_io_init(&io, env.luns[0]);
+	ASSERT_EQ(0, vg_cdb_rw(&io, 16, false, lba, len / bs));
+	io.din = in;
+	io.din_len = len;
+	ASSERT_EQ(0, tc_exec(vg_ioq(d, 0), &io));
+	EXPECT_TRUE(vg_io_ok(&io)) TH_LOG("read: %s", tc_str(&io));
+	EXPECT_EQ(-1, vg_pattern_check(in, len, bs, 0x3a7, lba));
+	vg_close(d);
+}
+
+/*
  * A memory table as large as QEMU makes when vhost.ko's max_mem_regions
  * is raised for memory hotplug: the arena cut into 4 KiB regions, so that
  * every buffer of a verify workload crosses several.  A table of more
