@@ -104,6 +104,7 @@
 #include <linux/netlink.h>
 #include <linux/numa.h>
 #include <linux/ratelimit.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/clock.h>
 #include <linux/vhost_types.h>
 #include <linux/wait.h>
@@ -165,7 +166,8 @@ struct fv_cmd {
 	u64 start;			/* ns, taken off the ring */
 	u32 data_len;
 	unsigned int nents;
-	struct scatterlist *sgl;	/* sg or a larger allocation */
+	struct scatterlist *sgl;	/* sg, chained on in table when long */
+	struct sg_table table;		/* orig_nents 0: sg alone */
 	struct work_struct submit;	/* submission off the worker */
 	unsigned int resp_cnt;
 	struct iovec resp[FV_RESP_IOV];

@@ -7,8 +7,11 @@
  * away with I/O in flight. Environment: see tests_common.h.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -288,6 +291,80 @@ TEST(max_transfer_misaligned)
 	ASSERT_EQ(0, tc_exec(vg_ioq(d, 0), &io));
 	EXPECT_TRUE(vg_io_ok(&io)) TH_LOG("read: %s", tc_str(&io));
 	EXPECT_EQ(-1, vg_pattern_check(in, len, bs, 0x3a7, lba));
+	vg_close(d);
+}
+
+#define TRACING "/sys/kernel/tracing"
+
+static int trace_write(const char *file, const char *v)
+{
+	char path[128];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), TRACING "/%s", file);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	rc = fputs(v, f) < 0 ? -1 : 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+/*
+ * Page allocations of orders 4 to 8 made by the workers (comm "fv-...")
+ * while 8 MiB reads run: a long scatterlist is chained from pieces of at
+ * most a page, never one allocation of 64 KiB.  Traced with the
+ * kmem:mm_page_alloc event.  Below 4: the slab's own pages for those
+ * pieces (order 3 for 4 KiB objects, falling back to 0 when memory is
+ * fragmented); 9: huge pages of guest memory (faulted in here first).
+ */
+TEST(long_scatterlist_in_small_pieces)
+{
+	struct tc_cfg c = { .nq = 1, .arena = 24 << 20 };
+	unsigned int hits = 0, i;
+	char line[512];
+	struct vg_env env;
+	struct vg_dev *d;
+	struct vg_io io;
+	uint64_t blocks;
+	uint8_t *buf;
+	uint32_t bs;
+	FILE *f;
+
+	if (vg_env_load(&env))
+		SKIP(return, "FV_WWN not set");
+	if (tc_stock(&env))
+		SKIP(return, "fastvhost's allocations");
+	if (access(TRACING "/events/kmem/mm_page_alloc", F_OK))
+		mount("tracefs", TRACING, "tracefs", 0, NULL);
+	if (access(TRACING "/events/kmem/mm_page_alloc", F_OK))
+		SKIP(return, "no kmem:mm_page_alloc trace event");
+	ASSERT_EQ(0, tc_open(&d, &env, &c));
+	ASSERT_EQ(0, lun_geometry(d, env.luns[0], &blocks, &bs));
+	buf = vg_alloc(d, (8 << 20) + 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	/* Faulted in here, not by the workers' pinning (huge pages). */
+	memset(buf, 0, (8 << 20) + 4096);
+	ASSERT_EQ(0, trace_write("trace", ""));
+	ASSERT_EQ(0, trace_write("events/kmem/mm_page_alloc/filter", "order > 3 && order < 9"));
+	ASSERT_EQ(0, trace_write("events/kmem/mm_page_alloc/enable", "1"));
+	for (i = 0; i < 8; i++) {
+		vg_io_init(&io, env.luns[0]);
+		ASSERT_EQ(0, vg_cdb_rw(&io, 16, false, 0, (8 << 20) / bs));
+		io.din = buf + 512 * (i & 1);
+		io.din_len = 8 << 20;
+		ASSERT_EQ(0, tc_exec(vg_ioq(d, 0), &io));
+		EXPECT_TRUE(vg_io_ok(&io)) TH_LOG("read %u: %s", i, tc_str(&io));
+	}
+	trace_write("events/kmem/mm_page_alloc/enable", "0");
+	trace_write("events/kmem/mm_page_alloc/filter", "0");
+	f = fopen(TRACING "/trace", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && strstr(line, " fv-") && hits++ < 3)
+			TH_LOG("%s", line);
+	fclose(f);
+	EXPECT_EQ(0, hits);
 	vg_close(d);
 }
 
