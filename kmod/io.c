@@ -328,6 +328,36 @@ static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
 	return 0;
 }
 
+/*
+ * A READ whose data buffers are device-readable, or a WRITE whose are
+ * device-writable.  LIO takes the direction from the fabric, not from the
+ * CDB: it would write the medium from a READ's buffers, or answer a WRITE
+ * GOOD having read the medium into its buffers.
+ */
+static bool wrong_direction(u8 op, size_t dout_len, size_t din_len)
+{
+	switch (op) {
+	case READ_6:
+	case READ_10:
+	case READ_12:
+	case READ_16:
+		return dout_len;
+	case WRITE_6:
+	case WRITE_10:
+	case WRITE_12:
+	case WRITE_16:
+	case WRITE_VERIFY:
+	case WRITE_VERIFY_12:
+	case WRITE_VERIFY_16:
+	case WRITE_SAME:
+	case WRITE_SAME_16:
+	case UNMAP:
+		return din_len;
+	default:
+		return false;
+	}
+}
+
 /* Statistics of a request answered now; the worker's, under vq->mutex. */
 static void account(struct fv_vq *vq, u64 start, bool error)
 {
@@ -507,6 +537,14 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 	if (scsi_command_size(r.hdr.cdb) > VIRTIO_SCSI_CDB_SIZE ||
 	    (dout_len && din_len)) {
 		/* CDBs beyond the header, or bidirectional transfers. */
+		respond(vq, head, &r, VIRTIO_SCSI_S_OK,
+			SAM_STAT_CHECK_CONDITION, ILLEGAL_REQUEST, 0x24);
+		return;
+	}
+	if (wrong_direction(r.hdr.cdb[0], dout_len, din_len)) {
+		/* LIO would move the data the way the buffers, not the CDB, say. */
+		fv_vq_err(vq, "request %u: opcode %#x with data the other way\n",
+			  head, r.hdr.cdb[0]);
 		respond(vq, head, &r, VIRTIO_SCSI_S_OK,
 			SAM_STAT_CHECK_CONDITION, ILLEGAL_REQUEST, 0x24);
 		return;

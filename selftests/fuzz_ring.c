@@ -533,7 +533,7 @@ int fz_case_addr(struct fz *f)
 		got = got ? got : malloc(FZ_PAT_BLOCKS * 4096);
 		if (!got || !fz_read_gpa(f, r[k].din, want, got))
 			continue;
-		if (memcmp(got, f->pat + (size_t)r[k].lba * f->bs, want)) {
+		if (memcmp(got, f->pat_ref + (size_t)r[k].lba * f->bs, want)) {
 			free(got);
 			return fz_fail(f, "request %u: READ of %u blocks into %#llx came back OK with the wrong data",
 				       k, r[k].nb, (unsigned long long)r[k].din);

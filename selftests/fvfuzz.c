@@ -175,7 +175,7 @@ static int open_main(struct fz *f)
 		return -ENOMEM;
 	/* What write_pattern() put on the LUN (once bs is known). */
 	if (f->bs)
-		vg_pattern_fill(f->pat, FZ_PAT_BLOCKS * f->bs, f->bs, f->seed, 0);
+		memcpy(f->pat, f->pat_ref, FZ_PAT_BLOCKS * f->bs);
 	/* The event queue starts empty: the event family fills it. */
 	return 0;
 }
@@ -519,7 +519,7 @@ static int oracle(struct fz *f)
 	if (!vg_io_ok(&io))
 		return fz_fail(f, "oracle queue: READ of the pattern: %s",
 			       tc_str(&io));
-	if (memcmp(f->pat_rd, f->pat + (size_t)k * f->bs, f->bs))
+	if (memcmp(f->pat_rd, f->pat_ref + (size_t)k * f->bs, f->bs))
 		return fz_fail(f, "oracle queue: the pattern read back wrong");
 	if (vg_vq_inflight(q) || q->n_bad_used)
 		return fz_fail(f, "oracle queue: %u in flight, %" PRIu64 " bad used ids",
@@ -544,7 +544,13 @@ static int write_pattern(struct fz *f)
 		return rc ? rc : -EINVAL;
 	}
 	f->blocks = blocks;
-	vg_pattern_fill(f->pat, FZ_PAT_BLOCKS * f->bs, f->bs, f->seed, 0);
+	/*
+	 * What the oracles compare with stays in our own memory: the copy in
+	 * the guest's is only the WRITE's data, and a case's device-writable
+	 * buffer may land on it.
+	 */
+	vg_pattern_fill(f->pat_ref, FZ_PAT_BLOCKS * f->bs, f->bs, f->seed, 0);
+	memcpy(f->pat, f->pat_ref, FZ_PAT_BLOCKS * f->bs);
 	vg_io_init(&io, FZ_PAT_LUN);
 	vg_cdb_rw(&io, 10, true, 0, FZ_PAT_BLOCKS);
 	io.dout = f->pat;

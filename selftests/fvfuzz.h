@@ -54,6 +54,7 @@ struct fz {
 	uint8_t *junk;			/* all of region 1 */
 	uint64_t junk_gpa;
 	uint8_t *pat;			/* FZ_PAT_BLOCKS of the pattern, arena */
+	uint8_t pat_ref[FZ_PAT_BLOCKS * 4096];	/* the same, out of reach */
 	uint8_t *pat_rd;
 	uint32_t bs;
 	uint64_t blocks;

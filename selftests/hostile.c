@@ -441,6 +441,32 @@ TEST_F(hostile, readable_after_writable)
 	aftermath(_metadata, self);
 }
 
+/* @nb blocks at @lba of LUN 0 written or read back with pattern @seed. */
+static int rw_pattern(FIXTURE_DATA(hostile) *self, bool write, uint64_t lba,
+		      uint32_t nb, uint64_t seed)
+{
+	uint32_t len = nb * self->bs;
+	uint8_t *b = vg_alloc(self->d, len, 4096);
+	struct vg_io io;
+
+	if (!b)
+		return -1;
+	if (write)
+		vg_pattern_fill(b, len, self->bs, seed, lba);
+	vg_io_init(&io, self->env.luns[0]);
+	vg_cdb_rw(&io, 10, write, lba, nb);
+	if (write) {
+		io.dout = b;
+		io.dout_len = len;
+	} else {
+		io.din = b;
+		io.din_len = len;
+	}
+	if (vg_io_exec(self->q, &io, VG_TIMEOUT_MS) || !vg_io_ok(&io))
+		return -1;
+	return write || vg_pattern_check(b, len, self->bs, seed, lba) == -1 ? 0 : -1;
+}
+
 /* READ whose data buffer is device-readable: the device must not write it. */
 TEST_F(hostile, read_into_device_readable_buffer)
 {
@@ -453,27 +479,42 @@ TEST_F(hostile, read_into_device_readable_buffer)
 	vg_cdb_rw(&io, 10, false, 0, 8);
 	io.sg = &sg;
 	io.nsg = 1;
+	/* What the LUN holds there first. */
+	ASSERT_EQ(0, rw_pattern(self, true, 61000, 8, 0x600d));
+	vg_cdb_rw(&io, 10, false, 61000, 8);
 	vg_pattern_fill(self->buf, len, self->bs, 0xbadd1, 0);
 	ASSERT_EQ(0, vg_io_submit(self->q, &io));
 	await(self, io.head, &o);
 	TH_LOG("%s", outcome_str(&o));
 	EXPECT_EQ(-1, vg_pattern_check(self->buf, len, self->bs, 0xbadd1, 0))
 		TH_LOG("the device wrote into a buffer the driver marked device-readable");
+	EXPECT_FALSE(o.used && o.response == VIRTIO_SCSI_S_OK && !o.status)
+		TH_LOG("a READ with only data-out buffers answered GOOD");
+	/* Seen before: LIO wrote the READ's buffer to the medium. */
+	EXPECT_EQ(0, rw_pattern(self, false, 61000, 8, 0x600d))
+		TH_LOG("the READ wrote the LUN");
 	aftermath(_metadata, self);
 }
 
-/* WRITE whose data buffer is device-writable: anything but a hang. */
+/* WRITE whose data buffer is device-writable: not answered GOOD. */
 TEST_F(hostile, write_from_device_writable_buffer)
 {
 	uint32_t len = 8 * self->bs;
 	struct vg_sg sg = { gpa_of(self, self->buf), len, true };
+	struct outcome o;
 	struct vg_io io;
 
 	vg_io_init(&io, self->env.luns[0]);
 	vg_cdb_rw(&io, 10, true, 59000, 8);
 	io.sg = &sg;
 	io.nsg = 1;
-	bad_io(_metadata, self, &io, false);
+	ASSERT_EQ(0, vg_io_submit(self->q, &io));
+	await(self, io.head, &o);
+	TH_LOG("%s", outcome_str(&o));
+	/* Seen before: LIO read the medium into it and said GOOD. */
+	EXPECT_FALSE(o.used && o.response == VIRTIO_SCSI_S_OK && !o.status)
+		TH_LOG("a WRITE with only data-in buffers answered GOOD");
+	aftermath(_metadata, self);
 }
 
 TEST_F(hostile, zero_length_data_descriptor)
