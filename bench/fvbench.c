@@ -35,22 +35,6 @@
 
 #include "vguest.h"
 
-/* Worker ioctls of Linux 6.5+, missing from older uapi headers. */
-#ifndef VHOST_NEW_WORKER
-struct vhost_worker_state {
-	unsigned int worker_id;
-};
-
-struct vhost_vring_worker {
-	unsigned int index;
-	unsigned int worker_id;
-};
-
-#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
-#define VHOST_ATTACH_VRING_WORKER \
-	_IOW(VHOST_VIRTIO, 0x15, struct vhost_vring_worker)
-#endif
-
 /* Log-linear histogram of nanoseconds: 64 sub-buckets per power of two. */
 #define H_SUB_BITS	6
 #define H_SUB		(1U << H_SUB_BITS)
