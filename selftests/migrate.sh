@@ -192,7 +192,7 @@ start_qemu() {
 		-chardev "pipe,id=ser,path=$WORK/ser$n" -serial chardev:ser \
 		-qmp "unix:$WORK/qmp$n.sock,server=on,wait=off" \
 		-kernel "$WORK/vmlinuz" -initrd "$WORK/initrd" \
-		-append "quiet mitigations=off console=ttyS0 panic=-1 fvmode=$mode fvdisks=2 fvtimeout=1500" \
+		-append "quiet loglevel=5 mitigations=off console=ttyS0 panic=-1 fvmode=$mode fvdisks=2 fvtimeout=1500" \
 		-device "vhost-scsi-pci,wwpn=$W,num_queues=2,vhostfd=3,migratable=on" \
 		"$@" 3<>"$DEV" </dev/null >"$WORK/qemu$n.err" 2>&1 &
 	QPID[$n]=$!
@@ -315,6 +315,44 @@ main_part() {
 	cp "$LOG" "$OUT_LOG" 2>/dev/null
 }
 
+# A guest oops that no CPU raises: a page fault at a user address, taken
+# in user mode (CS 0x33), whose error code says a supervisor access.
+# Nested SVM under TCG has delivered it to fio, always while L1's KVM
+# tracked dirty pages for a migration (docs/migration.md); the fio job
+# dies and the fio check fails.
+impossible_fault() {	# guest-log
+	awk '/BUG: unable to handle page fault for address: 0000[0-7]/ { a = 1; next }
+		a && /#PF: supervisor .* access in user mode/ { b = 1; next }
+		b && /RIP: 0033:/ { found = 1 }
+		END { exit !found }' "$1"
+}
+
+# The main part, once more in new QEMUs only on that evidence: the first
+# try reached its end, its one failure is fio's, fio reported no verify
+# error of its own, and the guest's other checks (the re-reads through
+# the migrations, VPD, fio and the pattern after the reboot) passed.
+# Its results are then kept as diagnostics, and only the second counts.
+main_part_or_rerun() {
+	local n=$KTAP_N failed=$KTAP_FAILED out=$WORK/main1.out rc
+	main_part >"$out"
+	rc=$?
+	if [ "$rc" = 0 ] && [ "$KTAP_FAILED" = $((failed + 1)) ] &&
+	   [ "$(grep -c '^not ok' "$out")" = 1 ] &&
+	   grep -q '^not ok [0-9]* fio crc32c verify on both LUNs' "$out" &&
+	   impossible_fault "$OUT_LOG" &&
+	   ! grep -qiE 'verify failed|bad magic|bad header|verify: bad' "$OUT_LOG"; then
+		sed 's/^/# first try| /' "$out"
+		grep -A3 'BUG: unable to handle page fault' "$OUT_LOG" | sed 's/^/# first try| guest| /'
+		mv "$OUT_LOG" "$OUT_LOG.first"
+		ktap_diag "RERUN: the guest took a page fault no CPU raises (user mode, user address, supervisor error code) and fio died of it; the data checks passed; the main part once more (first try's guest log: $OUT_LOG.first)"
+		KTAP_N=$n KTAP_FAILED=$failed
+		main_part
+	else
+		cat "$out"
+		return "$rc"
+	fi
+}
+
 # Migrations that fail must leave the target serving.
 failures() {
 	local out
@@ -387,7 +425,7 @@ ktap_plan "$PLAN"
 setup
 make_target || bail "target setup failed"
 ktap_diag "$FABRIC target $W: LUN 0 rd_mcp, LUN 1 ${LUN1/nvme-tcp/iblock on NVMe\/TCP $NVMET_DEV}, $DISK_MB MiB each; L2 kernel $L2_KVER"
-main_part
+main_part_or_rerun
 [ "$FABRIC" = fastvhost ] && failures
 kill_all
 # A part that stopped early leaves its results owed.
