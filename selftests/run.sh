@@ -63,6 +63,14 @@ if [ $setup = 1 ]; then
 fi
 echo "# fabric $fabric: FV_DEV=${FV_DEV:-} FV_WWN=${FV_WWN:-} FV_TPGT=${FV_TPGT:-} FV_LUNS=${FV_LUNS:-}"
 
+# Seconds the VM's CPUs were not idle (/proc/stat): beside a program's
+# wall time it says whether the program works or waits.
+busy() {
+	local _ u n s i w q sq st
+	read -r _ u n s i w q sq st _ </proc/stat
+	echo $(((u + n + s + q + sq + st) / 100))
+}
+
 n=0 failed=0
 for t in "${tests[@]}"; do
 	n=$((n + 1))
@@ -72,8 +80,10 @@ for t in "${tests[@]}"; do
 		failed=$((failed + 1))
 		continue
 	fi
+	t0=$SECONDS cpu0=$(busy)
 	timeout --foreground -k 10 "$tmo" "$bin/$t" "$@" 2>&1 | sed -u 's/^/# /'
 	rc=${PIPESTATUS[0]}
+	echo "# selftests: fastvhost: $t took $((SECONDS - t0))s, CPUs busy $(($(busy) - cpu0))s"
 	case $rc in
 	0) echo "ok $n selftests: fastvhost: $t" ;;
 	4) echo "ok $n selftests: fastvhost: $t # SKIP" ;;
