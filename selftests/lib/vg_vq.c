@@ -264,6 +264,37 @@ int vg_vq_wait(struct vg_vq *vq, int timeout_ms)
 	}
 }
 
+int vg_vq_wait_or_broken(struct vg_vq *vq, int timeout_ms, int grace_ms)
+{
+	struct pollfd pfd = { .fd = vq->err_fd, .events = POLLIN };
+	struct timespec end;
+	int64_t left;
+	int rc, slice;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	/* The call eventfd in short slices, the error eventfd between them. */
+	for (;;) {
+		left = ms_left(&end);
+		slice = left < 20 ? (int)(left < 0 ? 0 : left) : 20;
+		rc = vg_vq_wait(vq, slice);
+		if (rc)
+			return rc;
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN)) {
+			/* Broken; nothing may be used after it, so look once more. */
+			rc = vg_vq_wait(vq, grace_ms);
+			return rc ? rc : -EPIPE;
+		}
+		if (left <= 0)
+			return 0;
+	}
+}
+
 uint64_t vg_vq_errors(struct vg_vq *vq)
 {
 	uint64_t cnt = 0;

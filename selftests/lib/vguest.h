@@ -225,6 +225,12 @@ bool vg_vq_has_used(const struct vg_vq *vq);
 int vg_vq_pop(struct vg_vq *vq, void **cookie, uint32_t *len);
 /* Wait for a used element: 1 ready, 0 timeout, -errno. */
 int vg_vq_wait(struct vg_vq *vq, int timeout_ms);
+/*
+ * As vg_vq_wait, but -EPIPE as soon as the error eventfd fires (the queue
+ * is broken), after grace_ms more for a used element; the error count is
+ * left for vg_vq_errors.
+ */
+int vg_vq_wait_or_broken(struct vg_vq *vq, int timeout_ms, int grace_ms);
 /* Ask for (or suppress) used notifications. */
 void vg_vq_enable_cb(struct vg_vq *vq, bool enable);
 /* Number of times the error eventfd fired since the last call. */
