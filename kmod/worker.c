@@ -383,13 +383,18 @@ static void publish(struct fv_dev *dev)
 					   dev->workers[worker_of(l, i, nr)]);
 }
 
+/*
+ * Nobody wakes the workers from here on.  The grace period is expedited:
+ * it is waited for in a guest's stop (a migration's downtime) and, on a
+ * relayout, under fv_fabric_mutex; a normal one takes milliseconds.
+ */
 static void unpublish(struct fv_dev *dev)
 {
 	unsigned int i;
 
 	for (i = 0; i < FV_MAX_VQS; i++)
 		RCU_INIT_POINTER(dev->vqs[i]->worker, NULL);
-	synchronize_rcu();
+	synchronize_rcu_expedited();
 }
 
 /*
