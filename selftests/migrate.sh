@@ -283,13 +283,13 @@ main_part() {
 		ktap_fail "guest boots and starts its I/O"
 		return 1
 	fi
-	ktap_ok "guest boots and starts its I/O"
+	ktap_ok "guest boots and starts its I/O [at ${SECONDS}s]"
 	for ((i = 1; i <= MIGRATIONS; i++)); do
 		paused=
 		[ "$FABRIC" = fastvhost ] && [ "$i" = 3 ] && paused=1
 		nap 2
 		if migrate "$n" $((n + 1)) $paused; then
-			ktap_ok "migration $i with I/O in flight${paused:+, target saved and restored before the destination runs}"
+			ktap_ok "migration $i with I/O in flight${paused:+, target saved and restored before the destination runs} [at ${SECONDS}s]"
 		else
 			ktap_fail "migration $i with I/O in flight"
 			return 1
@@ -301,7 +301,7 @@ main_part() {
 	# that died would leave this waiting for ever.
 	echo stop 1<>"$WORK/ser$n.in"
 	wait_log "^FVGUEST: (PASS|FAIL)" "$END_TIMEOUT" &&
-		ktap_ok "guest ends with a verdict" ||
+		ktap_ok "guest ends with a verdict [at ${SECONDS}s]" ||
 		{ sed 's/^/# guest| /' "$LOG" | tail -n 30; ktap_fail "guest ends with a verdict"; }
 	guest_check fio "fio crc32c verify on both LUNs through the migrations"
 	guest_check reread "O_DIRECT reads of two regions in turn into one buffer through the migrations"
