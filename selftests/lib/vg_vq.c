@@ -231,6 +231,18 @@ static int64_t ms_left(const struct timespec *end)
 	       (end->tv_nsec - now.tv_nsec) / 1000000;
 }
 
+/* @end = now + @ms. */
+static void deadline(struct timespec *end, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, end);
+	end->tv_sec += ms / 1000;
+	end->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (end->tv_nsec >= 1000000000) {
+		end->tv_sec++;
+		end->tv_nsec -= 1000000000;
+	}
+}
+
 int vg_vq_wait(struct vg_vq *vq, int timeout_ms)
 {
 	struct timespec end;
@@ -239,13 +251,7 @@ int vg_vq_wait(struct vg_vq *vq, int timeout_ms)
 	int64_t left;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (end.tv_nsec >= 1000000000) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000;
-	}
+	deadline(&end, timeout_ms);
 	vq->n_waits++;
 	for (;;) {
 		if (vg_vq_has_used(vq))
@@ -271,13 +277,7 @@ int vg_vq_wait_or_broken(struct vg_vq *vq, int timeout_ms, int grace_ms)
 	int64_t left;
 	int rc, slice;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (end.tv_nsec >= 1000000000) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000;
-	}
+	deadline(&end, timeout_ms);
 	/* The call eventfd in short slices, the error eventfd between them. */
 	for (;;) {
 		left = ms_left(&end);
