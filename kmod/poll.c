@@ -34,6 +34,9 @@
 
 #include "fastvhost.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static bool poll_queues(struct fv_worker *w)
 {
 	bool found = false;
@@ -134,19 +137,20 @@ void fv_poll_adjust(struct fv_worker *w, u64 block_ns)
 {
 	const struct fv_placement *p = &w->dev->place;
 	u32 max = READ_ONCE(p->poll_max_ns);
-	u64 win = w->poll_window;
-	u32 f;
+	u32 grow = READ_ONCE(p->poll_grow);
+	u32 shrink = READ_ONCE(p->poll_shrink);
+	u64 old = w->poll_window, win = old;
 
 	if (!max) {
 		win = 0;
-	} else if (win && block_ns <= win) {
-		/* Polling caught it: the window is right. */
-	} else if (block_ns > max) {
-		f = READ_ONCE(p->poll_shrink);
-		win = f ? div_u64(win, f) : 0;
-	} else if (win < max) {
-		f = READ_ONCE(p->poll_grow) ?: 2;
-		win = win ? win * f : FV_POLL_START_NS;
+	} else if (!win || block_ns > win) {
+		/* Polling did not catch it (when it did, the window is right). */
+		if (block_ns > max)
+			win = shrink ? div_u64(win, shrink) : 0;
+		else if (win < max)
+			win = win ? win * (grow ?: 2) : FV_POLL_START_NS;
 	}
-	WRITE_ONCE(w->poll_window, min_t(u64, win, max));
+	win = min_t(u64, win, max);
+	WRITE_ONCE(w->poll_window, win);
+	trace_fv_poll_adjust(block_ns, old, win, max, grow, shrink);
 }
