@@ -86,7 +86,11 @@ static void put_features(struct fv_dev *dev, u64 features)
 	}
 }
 
-/* Turning VHOST_F_LOG_ALL on returns once every command in flight logs. */
+/*
+ * Turning VHOST_F_LOG_ALL on returns once every command in flight logs.
+ * T10 PI stays as it was at SET_ENDPOINT until CLEAR_ENDPOINT: the LUNs
+ * were told then whether the guest has it (fv_fabric_attach()).
+ */
 static long set_features(struct fv_dev *dev, void __user *argp)
 {
 	u64 features, old = dev->features;
@@ -95,6 +99,9 @@ static long set_features(struct fv_dev *dev, void __user *argp)
 		return -EFAULT;
 	if (features & ~FV_FEATURES)
 		return -EOPNOTSUPP;
+	if (dev->running &&
+	    ((features ^ old) & BIT_ULL(VIRTIO_SCSI_F_T10_PI)))
+		return -EBUSY;
 	put_features(dev, features);
 	if ((features & ~old & BIT_ULL(VHOST_F_LOG_ALL)) && fv_log_wait(dev)) {
 		put_features(dev, old);
@@ -153,7 +160,8 @@ static long set_endpoint(struct fv_dev *dev, void __user *argp)
 	ret = fv_workers_start(dev);
 	if (ret)
 		goto err_wwpn;
-	ret = fv_fabric_attach(dev, dev->wwpn, dev->tpgs);
+	ret = fv_fabric_attach(dev, dev->wwpn, dev->tpgs,
+			       dev->features & BIT_ULL(VIRTIO_SCSI_F_T10_PI));
 	if (ret < 0)
 		goto err_workers;
 	fv_place_refresh(dev);

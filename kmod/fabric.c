@@ -319,9 +319,10 @@ static ssize_t fv_tpg_nexus_store(struct config_item *item, const char *page,
 	}
 
 	/*
-	 * No protection information travels over our queues (no
-	 * VIRTIO_SCSI_F_T10_PI): claim none, or LIO reports a PI-formatted
-	 * backstore's PROTECT and PROT_EN to a guest that can never get it.
+	 * No protection information travels until a guest that negotiated
+	 * VIRTIO_SCSI_F_T10_PI attaches (fv_fabric_attach()): claim none
+	 * before, or LIO reports a PI-formatted backstore's PROTECT and
+	 * PROT_EN to a guest that cannot send it.
 	 */
 	sess = target_setup_session(&tpg->se_tpg, 0, 0, TARGET_PROT_NORMAL,
 				    name, tpg, NULL);
@@ -371,6 +372,8 @@ static void detach_tpgs(void *owner, struct fv_tpg **tpgs)
 		mutex_lock(&tpg->lock);
 		WARN_ON_ONCE(tpg->owner != owner);
 		tpg->owner = NULL;
+		if (tpg->sess)
+			tpg->sess->sup_prot_ops = TARGET_PROT_NORMAL;
 		mutex_unlock(&tpg->lock);
 		target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
 	}
@@ -412,7 +415,8 @@ err:
 	return ret;
 }
 
-int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs)
+int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs,
+		     bool pi)
 {
 	struct fv_tport *tport = NULL;
 	struct fv_tpg **cand, *tpg;
@@ -465,6 +469,14 @@ int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs)
 		mutex_lock(&tpg->lock);
 		if (tpg->sess) {
 			tpg->owner = owner;
+			/*
+			 * The owner's commands alone use the session, and
+			 * none has come yet: LIO advertises and checks T10
+			 * PI as this says from the first one on.
+			 */
+			tpg->sess->sup_prot_ops = pi ?
+				TARGET_PROT_DIN_PASS | TARGET_PROT_DOUT_PASS :
+				TARGET_PROT_NORMAL;
 			tpgs[i] = tpg;
 			n++;
 		}

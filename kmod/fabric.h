@@ -17,6 +17,8 @@
 #define FV_NAMELEN	256	/* matches stock vhost and struct vhost_scsi_target */
 #define FV_MAX_TPGT	256	/* tpgt_N with N < 256, as lun[1] addresses it */
 #define FV_MAX_DATA_SG	2048	/* scatterlist entries LIO may hand one command */
+/* T10 PI: 8 bytes for each block of 512 bytes or more of that data */
+#define FV_MAX_PROT_PAGES	(FV_MAX_DATA_SG / 64)
 
 #define FV_CFG_MAX_VQS	130	/* control, event and 128 request queues */
 #define FV_CFG_MAX_IO_VQS	(FV_CFG_MAX_VQS - 2)
@@ -102,8 +104,10 @@ void fv_fabric_exit(void);
  * locks) and stored in tpgs[tag]; @tpgs has FV_MAX_TPGT slots.  Returns the number of TPGs
  * attached, -ENOENT when the port does not exist or has no nexus, -EBUSY
  * when another device holds one of them.  Nothing is held on error.
+ * @pi: the owner carries T10 PI; LIO may advertise and pass it.
  */
-int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs);
+int fv_fabric_attach(void *owner, const char *wwpn, struct fv_tpg **tpgs,
+		     bool pi);
 /* Undo fv_fabric_attach(); clears tpgs[]. */
 void fv_fabric_detach(void *owner, struct fv_tpg **tpgs);
 

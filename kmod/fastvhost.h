@@ -124,6 +124,7 @@ static_assert(FV_MAX_VQS == FV_CFG_MAX_VQS);
 
 #define FV_MAX_CMDS	1024		/* commands per request queue at most */
 #define FV_SG_INLINE	16		/* scatterlist entries inside a command */
+#define FV_PROT_SG_INLINE 2		/* and for its protection information */
 #define FV_RESP_IOV	4		/* iovecs a response header may span */
 #define FV_WEIGHT	256		/* requests per queue per pass */
 #define FV_MAX_EVENTS	128		/* queued events before "missed" */
@@ -134,6 +135,7 @@ static_assert(FV_MAX_VQS == FV_CFG_MAX_VQS);
 #define FV_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
 			 BIT_ULL(VHOST_F_LOG_ALL) | \
 			 BIT_ULL(VIRTIO_SCSI_F_HOTPLUG) | \
+			 BIT_ULL(VIRTIO_SCSI_F_T10_PI) | \
 			 BIT_ULL(VIRTIO_F_ANY_LAYOUT) | \
 			 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) | \
 			 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | \
@@ -155,6 +157,13 @@ enum {
  */
 #define FV_LOGR_INLINE	4
 
+/* Pinned guest buffers as a scatterlist. */
+struct fv_sgl {
+	unsigned int nents;
+	struct scatterlist *sgl;	/* inline entries, chained on in table */
+	struct sg_table table;		/* orig_nents 0: the inline ones alone */
+};
+
 struct fv_cmd {
 	struct se_cmd se_cmd;
 	struct fv_vq *vq;
@@ -165,9 +174,9 @@ struct fv_cmd {
 	u8 epoch;			/* dev->cmd_epoch when taken */
 	u64 start;			/* ns, taken off the ring */
 	u32 data_len;
-	unsigned int nents;
-	struct scatterlist *sgl;	/* sg, chained on in table when long */
-	struct sg_table table;		/* orig_nents 0: sg alone */
+	u32 prot_len;			/* T10 PI bytes before the data */
+	struct fv_sgl data;		/* on sg[] */
+	struct fv_sgl prot;		/* on prot_sg[] */
 	struct work_struct submit;	/* submission off the worker */
 	unsigned int resp_cnt;
 	struct iovec resp[FV_RESP_IOV];
@@ -176,6 +185,7 @@ struct fv_cmd {
 	struct fv_logr *logr;		/* its buffers, for the dirty log */
 	struct fv_logr logr_in[FV_LOGR_INLINE];
 	struct scatterlist sg[FV_SG_INLINE];
+	struct scatterlist prot_sg[FV_PROT_SG_INLINE];
 };
 
 struct fv_tmf {

@@ -172,16 +172,16 @@ static void sg_piece_free(struct scatterlist *sg, unsigned int n)
 	kfree(sg);
 }
 
-static void free_sgl(struct fv_cmd *cmd)
+static void free_sgl(struct fv_sgl *s, unsigned int inline_nents)
 {
-	if (cmd->table.orig_nents)
-		__sg_free_table(&cmd->table, SG_MAX_SINGLE_ALLOC, FV_SG_INLINE,
-				sg_piece_free, cmd->table.orig_nents);
-	memset(&cmd->table, 0, sizeof(cmd->table));
-	cmd->sgl = NULL;
+	if (s->table.orig_nents)
+		__sg_free_table(&s->table, SG_MAX_SINGLE_ALLOC, inline_nents,
+				sg_piece_free, s->table.orig_nents);
+	memset(&s->table, 0, sizeof(s->table));
+	s->sgl = NULL;
 }
 
-static void put_pages(struct fv_cmd *cmd)
+static void put_sgl(struct fv_sgl *s, unsigned int inline_nents)
 {
 	struct scatterlist *sg;
 	unsigned int i;
@@ -190,10 +190,16 @@ static void put_pages(struct fv_cmd *cmd)
 	 * Always dirty: a guest may name a read CDB with device-readable
 	 * buffers, and the backstore then writes them.
 	 */
-	for_each_sg(cmd->sgl, sg, cmd->nents, i)
+	for_each_sg(s->sgl, sg, s->nents, i)
 		unpin_user_page_range_dirty_lock(sg_page(sg), 1, true);
-	free_sgl(cmd);
-	cmd->nents = 0;
+	free_sgl(s, inline_nents);
+	s->nents = 0;
+}
+
+static void put_pages(struct fv_cmd *cmd)
+{
+	put_sgl(&cmd->data, FV_SG_INLINE);
+	put_sgl(&cmd->prot, FV_PROT_SG_INLINE);
 }
 
 static void put_cmd(struct fv_vq *vq, struct fv_cmd *cmd)
@@ -247,54 +253,61 @@ static int keep_log(struct fv_vq *vq, struct fv_cmd *cmd)
 }
 
 /*
- * Count pages, allocate the scatterlist and pin the data buffers.  The
- * bytes are at most FV_MAX_DATA_SG pages' worth (what the Block Limits
- * VPD page tells the guest); a buffer that starts or ends inside a page
- * touches up to two pages more than it fills.
+ * Count pages, allocate the scatterlist and pin @bytes of the buffers at
+ * @iov[0..cnt) from @skip on.  At most @max_pages pages' worth (what the
+ * Block Limits VPD page tells the guest, for data); a buffer that starts
+ * or ends inside a page touches up to two pages more than it fills.
  */
-static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
-		    unsigned int cnt, size_t skip)
+static int map_sgl(struct fv_vq *vq, struct fv_sgl *s,
+		   struct scatterlist *inl, unsigned int inline_nents,
+		   const struct iovec *iov, unsigned int cnt, size_t skip,
+		   size_t bytes, unsigned int max_pages)
 {
-	unsigned int i, nents = 0, k = 0, max = FV_MAX_DATA_SG + 2 * cnt;
+	unsigned int i, nents = 0, k = 0, max = max_pages + 2 * cnt;
 	struct scatterlist *sg, *last = NULL;
+	size_t left;
 	int ret;
 
-	for (i = 0; i < cnt; i++) {
+	for (i = 0, left = bytes; i < cnt && left; i++) {
 		unsigned long a = (unsigned long)iov[i].iov_base;
-		size_t len = iov[i].iov_len - (i ? 0 : skip);
+		size_t len = min(iov[i].iov_len - (i ? 0 : skip), left);
 
 		if (!i)
 			a += skip;
+		left -= len;
 		if (!len)
 			continue;
 		nents += DIV_ROUND_UP((a & ~PAGE_MASK) + len, PAGE_SIZE);
 		if (nents > max)
 			return -E2BIG;
 	}
+	if (left)
+		return -EFAULT;
 	if (!nents)
 		return 0;
 
-	if (nents <= FV_SG_INLINE) {
-		sg_init_table(cmd->sg, nents);
-		cmd->sgl = cmd->sg;
+	if (nents <= inline_nents) {
+		sg_init_table(inl, nents);
+		s->sgl = inl;
 	} else {
-		ret = __sg_alloc_table(&cmd->table, nents, SG_MAX_SINGLE_ALLOC,
-				       cmd->sg, FV_SG_INLINE, GFP_KERNEL_ACCOUNT,
+		ret = __sg_alloc_table(&s->table, nents, SG_MAX_SINGLE_ALLOC,
+				       inl, inline_nents, GFP_KERNEL_ACCOUNT,
 				       sg_piece_alloc);
 		if (ret) {
-			free_sgl(cmd);
+			free_sgl(s, inline_nents);
 			return ret;
 		}
-		cmd->sgl = cmd->table.sgl;
+		s->sgl = s->table.sgl;
 	}
-	sg = cmd->sgl;
+	sg = s->sgl;
 
-	for (i = 0; i < cnt; i++) {
+	for (i = 0, left = bytes; i < cnt && left; i++) {
 		unsigned long a = (unsigned long)iov[i].iov_base;
-		size_t len = iov[i].iov_len - (i ? 0 : skip);
+		size_t len = min(iov[i].iov_len - (i ? 0 : skip), left);
 
 		if (!i)
 			a += skip;
+		left -= len;
 		while (len) {
 			unsigned int off = a & ~PAGE_MASK, j, np;
 
@@ -305,7 +318,7 @@ static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
 			if (ret != np) {
 				if (ret > 0)
 					unpin_user_pages(vq->pages, ret);
-				cmd->nents = k;
+				s->nents = k;
 				if (last)
 					sg_mark_end(last);
 				return ret < 0 ? ret : -EFAULT;
@@ -324,7 +337,7 @@ static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
 			}
 		}
 	}
-	cmd->nents = k;
+	s->nents = k;
 	return 0;
 }
 
@@ -395,7 +408,7 @@ static void respond(struct fv_vq *vq, u16 head, struct fv_req *r,
 /*
  * A READ whose buffer is larger than its CDB asks for: LIO shortened
  * data_length, so shorten the scatterlist to match, as backstores such as
- * fileio transfer whatever the list holds.  Our own view (cmd->nents)
+ * fileio transfer whatever the list holds.  Our own view (data.nents)
  * keeps every pinned page.
  */
 static void trim_sg(struct se_cmd *se)
@@ -481,13 +494,76 @@ static int task_attr(u8 attr)
 	}
 }
 
+/*
+ * The request header, with T10 PI (VIRTIO_SCSI_F_T10_PI) or without, into
+ * r->hdr; the protection bytes that lead the data each way.  Returns the
+ * header's length, 0 when the buffers are shorter.
+ */
+static size_t read_header(struct fv_vq *vq, struct fv_req *r,
+			  struct iov_iter *it, u32 *pi_out, u32 *pi_in)
+{
+	struct virtio_scsi_cmd_req_pi pi;
+
+	*pi_out = 0;
+	*pi_in = 0;
+	if (!(vq->features & BIT_ULL(VIRTIO_SCSI_F_T10_PI))) {
+		if (r->out_len < sizeof(r->hdr) ||
+		    copy_from_iter(&r->hdr, sizeof(r->hdr), it) != sizeof(r->hdr))
+			return 0;
+		return sizeof(r->hdr);
+	}
+	if (r->out_len < sizeof(pi) ||
+	    copy_from_iter(&pi, sizeof(pi), it) != sizeof(pi))
+		return 0;
+	memcpy(r->hdr.lun, pi.lun, sizeof(r->hdr.lun));
+	r->hdr.tag = pi.tag;
+	r->hdr.task_attr = pi.task_attr;
+	r->hdr.prio = pi.prio;
+	r->hdr.crn = pi.crn;
+	memcpy(r->hdr.cdb, pi.cdb, sizeof(r->hdr.cdb));
+	*pi_out = v32(vq, pi.pi_bytesout);
+	*pi_in = v32(vq, pi.pi_bytesin);
+	return sizeof(pi);
+}
+
+/* The protection information, then the data, of one direction. */
+static int map_data(struct fv_vq *vq, struct fv_cmd *cmd, struct iovec *iov,
+		    unsigned int cnt, size_t skip, size_t len, u32 prot_len)
+{
+	int ret;
+
+	cmd->prot_len = prot_len;
+	cmd->data_len = len - prot_len;
+	ret = map_sgl(vq, &cmd->prot, cmd->prot_sg, FV_PROT_SG_INLINE, iov,
+		      cnt, skip, prot_len, FV_MAX_PROT_PAGES);
+	if (ret)
+		return ret;
+	fv_iov_take(&iov, &cnt, &skip, prot_len, NULL, 0);
+	return map_sgl(vq, &cmd->data, cmd->sg, FV_SG_INLINE, iov, cnt, skip,
+		       cmd->data_len, FV_MAX_DATA_SG);
+}
+
+/*
+ * LIO reads or writes prot_length bytes of protection information in the
+ * list it is given, without looking at how long that is: a guest must
+ * have sent enough.
+ */
+static bool short_prot(const struct fv_cmd *cmd)
+{
+	const struct se_cmd *se = &cmd->se_cmd;
+
+	return cmd->prot.nents && se->prot_op != TARGET_PROT_NORMAL &&
+	       cmd->prot_len < se->prot_length;
+}
+
 static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 		       unsigned int in, u64 start)
 {
 	struct fv_req r;
 	struct iovec *iov, *din;
 	unsigned int cnt, din_cnt;
-	size_t skip, din_skip, dout_len, din_len;
+	size_t skip, din_skip, dout_len, din_len, hdr_len;
+	u32 pi_out, pi_in;
 	struct fv_tpg *tpg;
 	struct fv_cmd *cmd;
 	struct iov_iter it;
@@ -517,13 +593,13 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 	din_len = r.in_len - sizeof(struct virtio_scsi_cmd_resp);
 
 	iov_iter_init(&it, ITER_SOURCE, vq->iov, out, r.out_len);
-	if (r.out_len < sizeof(r.hdr) ||
-	    copy_from_iter(&r.hdr, sizeof(r.hdr), &it) != sizeof(r.hdr)) {
+	hdr_len = read_header(vq, &r, &it, &pi_out, &pi_in);
+	if (!hdr_len) {
 		fv_vq_err(vq, "request %u: short request header\n", head);
 		respond(vq, head, &r, VIRTIO_SCSI_S_FAILURE, 0, 0, 0);
 		return;
 	}
-	dout_len = r.out_len - sizeof(r.hdr);
+	dout_len = r.out_len - hdr_len;
 
 	if (r.hdr.lun[0] != 1) {
 		respond(vq, head, &r, VIRTIO_SCSI_S_BAD_TARGET, 0, 0, 0);
@@ -561,8 +637,15 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 			SAM_STAT_CHECK_CONDITION, ILLEGAL_REQUEST, 0x20);
 		return;
 	}
-	if (dout_len > FV_MAX_DATA_SG * PAGE_SIZE ||
-	    din_len > FV_MAX_DATA_SG * PAGE_SIZE) {
+	if (pi_out > dout_len || pi_in > din_len) {
+		fv_vq_err(vq, "request %u: protection information beyond the data\n",
+			  head);
+		respond(vq, head, &r, VIRTIO_SCSI_S_FAILURE, 0, 0, 0);
+		return;
+	}
+	if (dout_len - pi_out > FV_MAX_DATA_SG * PAGE_SIZE ||
+	    din_len - pi_in > FV_MAX_DATA_SG * PAGE_SIZE ||
+	    pi_out + pi_in > FV_MAX_PROT_PAGES * PAGE_SIZE) {
 		fv_vq_err(vq, "request %u: data too large\n", head);
 		respond(vq, head, &r, VIRTIO_SCSI_S_FAILURE, 0, 0, 0);
 		return;
@@ -577,16 +660,14 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 	memcpy(cmd->resp, r.resp, sizeof(r.resp));
 	if (dout_len) {
 		cmd->data_dir = DMA_TO_DEVICE;
-		cmd->data_len = dout_len;
 		iov = vq->iov;
 		cnt = out;
 		skip = 0;
-		fv_iov_take(&iov, &cnt, &skip, sizeof(r.hdr), NULL, 0);
-		ret = map_data(vq, cmd, iov, cnt, skip);
+		fv_iov_take(&iov, &cnt, &skip, hdr_len, NULL, 0);
+		ret = map_data(vq, cmd, iov, cnt, skip, dout_len, pi_out);
 	} else if (din_len) {
 		cmd->data_dir = DMA_FROM_DEVICE;
-		cmd->data_len = din_len;
-		ret = map_data(vq, cmd, din, din_cnt, din_skip);
+		ret = map_data(vq, cmd, din, din_cnt, din_skip, din_len, pi_in);
 	} else {
 		cmd->data_dir = DMA_NONE;
 		ret = 0;
@@ -614,10 +695,18 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 	}
 	cmd->se_cmd.tag = v64(vq, r.hdr.tag);
 	/* On failure LIO has queued a CHECK CONDITION already. */
-	if (target_submit_prep(&cmd->se_cmd, r.hdr.cdb, cmd->sgl, cmd->nents,
-			       NULL, 0, NULL, 0, GFP_KERNEL))
+	if (target_submit_prep(&cmd->se_cmd, r.hdr.cdb, cmd->data.sgl,
+			       cmd->data.nents, NULL, 0, cmd->prot.sgl,
+			       cmd->prot.nents, GFP_KERNEL))
 		return;
-	if (cmd->se_cmd.se_cmd_flags & SCF_UNDERFLOW_BIT && cmd->nents)
+	if (short_prot(cmd)) {
+		fv_vq_err(vq, "request %u: %u bytes of protection information for %u\n",
+			  head, cmd->prot_len, cmd->se_cmd.prot_length);
+		transport_generic_request_failure(&cmd->se_cmd,
+						  TCM_INVALID_CDB_FIELD);
+		return;
+	}
+	if (cmd->se_cmd.se_cmd_flags & SCF_UNDERFLOW_BIT && cmd->data.nents)
 		trim_sg(&cmd->se_cmd);
 
 	if (submit_blocks(&cmd->se_cmd)) {
@@ -678,6 +767,16 @@ out:
 	mutex_unlock(&vq->mutex);
 }
 
+/* Protection information LIO put in the guest's buffers on a read. */
+static u32 read_prot(const struct fv_cmd *cmd, u32 moved)
+{
+	const struct se_cmd *se = &cmd->se_cmd;
+
+	if (!moved || !cmd->prot.nents || se->prot_op == TARGET_PROT_NORMAL)
+		return 0;
+	return min(cmd->prot_len, se->prot_length);
+}
+
 static bool write_resp(struct fv_vq *vq, struct fv_cmd *cmd)
 {
 	struct se_cmd *se = &cmd->se_cmd;
@@ -703,7 +802,7 @@ static bool write_resp(struct fv_vq *vq, struct fv_cmd *cmd)
 			rsp.resid = to_v32(vq, cmd->data_len);
 		}
 		if (cmd->data_dir == DMA_FROM_DEVICE)
-			len += moved;
+			len += moved + read_prot(cmd, moved);
 	} else {
 		rsp.response = VIRTIO_SCSI_S_ABORTED;
 	}
@@ -776,7 +875,7 @@ static void fix_vpd(struct fv_cmd *cmd)
 	    cmd->data_dir != DMA_FROM_DEVICE || se->scsi_status ||
 	    se->data_length < 6)
 		return;
-	sg_pcopy_from_buffer(cmd->sgl, cmd->nents, &zero, 1, 5);
+	sg_pcopy_from_buffer(cmd->data.sgl, cmd->data.nents, &zero, 1, 5);
 }
 
 int fv_cmd_queue_status(struct se_cmd *se_cmd)

@@ -36,7 +36,7 @@ while getopts "f:st:T:h" opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ ${#tests[@]} -gt 0 ] || tests=(scsi_cmds scsi_io hostile hostile_ioctl tmf dirty_log hotplug placement vmm_workers)
+[ ${#tests[@]} -gt 0 ] || tests=(scsi_cmds scsi_io hostile hostile_ioctl tmf dirty_log hotplug placement vmm_workers t10_pi)
 [ -n "$bin" ] || { echo "run.sh: test binaries not built (make -C selftests)" >&2; exit 2; }
 
 bail() { echo "Bail out! $*"; exit 2; }

@@ -175,8 +175,8 @@ tgt_up() {
 		tgt_lun "$fabric" "$wwn" 1 7 "$TGT_UP_SLOW" || return
 		TGT_UP_SLOW_FILE=$(tgt_slow_file "fv_${fabric}_slowfile") &&
 		tgt_lun "$fabric" "$wwn" 1 6 "$TGT_UP_SLOW_FILE" || return
-		# LUN 5: formatted with T10 PI type 1, which fastvhost
-		# cannot carry, so must not advertise.
+		# LUN 5: formatted with T10 PI type 1, advertised only to
+		# a guest that negotiated VIRTIO_SCSI_F_T10_PI (t10_pi.c).
 		TGT_UP_PI=$(tgt_rd "fv_${fabric}_pi" 1024) &&
 		tgt__w "$TGT_UP_PI/attrib/pi_prot_type" 1 &&
 		tgt_lun "$fabric" "$wwn" 1 5 "$TGT_UP_PI" || return

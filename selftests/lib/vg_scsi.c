@@ -82,6 +82,22 @@ static int data_segs(struct vg_dev *d, const struct vg_io *io, bool in,
 	return add_segs(sg, n, gpa, len, io->seg_size, in);
 }
 
+/* The protection information leads the data of its direction. */
+static int pi_seg(struct vg_dev *d, const struct vg_io *io, bool in,
+		  struct vg_sg *sg, unsigned int *n)
+{
+	uint32_t len = in ? io->pi_in_len : io->pi_out_len;
+	uint64_t gpa;
+
+	if (!io->pi || !len || !vg_has(d, VIRTIO_SCSI_F_T10_PI))
+		return 0;
+	gpa = vg_gpa(d, io->pi);
+	if (gpa == VG_BAD_GPA || !vg_host(d, gpa, len))
+		return vg_fail(d, -EFAULT, "PI buffer %p+%u is not in the arena",
+			       io->pi, len);
+	return add_segs(sg, n, gpa, len, 0, in);
+}
+
 int vg_io_submit(struct vg_vq *q, struct vg_io *io)
 {
 	struct vg_dev *d = q->dev;
@@ -103,6 +119,8 @@ int vg_io_submit(struct vg_vq *q, struct vg_io *io)
 		h->req.cmd_pi.tag = htole64(io->tag);
 		h->req.cmd_pi.task_attr = io->task_attr;
 		h->req.cmd_pi.prio = io->prio;
+		h->req.cmd_pi.pi_bytesout = htole32(io->pi_out_len);
+		h->req.cmd_pi.pi_bytesin = htole32(io->pi_in_len);
 	} else {
 		lun = h->req.cmd.lun;
 		cdb = h->req.cmd.cdb;
@@ -119,7 +137,9 @@ int vg_io_submit(struct vg_vq *q, struct vg_io *io)
 	sg[n].len = io->req_len ? io->req_len :
 		    pi ? sizeof(h->req.cmd_pi) : sizeof(h->req.cmd);
 	sg[n++].in = false;
-	rc = data_segs(d, io, false, sg, &n);
+	rc = pi_seg(d, io, false, sg, &n);
+	if (!rc)
+		rc = data_segs(d, io, false, sg, &n);
 	if (rc)
 		return rc;
 	if (n >= VG_MAX_SEGS)
@@ -127,7 +147,9 @@ int vg_io_submit(struct vg_vq *q, struct vg_io *io)
 	sg[n].gpa = vg_gpa(d, &h->resp);
 	sg[n].len = io->resp_len ? io->resp_len : sizeof(h->resp.cmd);
 	sg[n++].in = true;
-	rc = data_segs(d, io, true, sg, &n);
+	rc = pi_seg(d, io, true, sg, &n);
+	if (!rc)
+		rc = data_segs(d, io, true, sg, &n);
 	if (rc)
 		return rc;
 

@@ -265,6 +265,9 @@ struct vg_io {
 	unsigned int nsg;
 	bool direct;		/* no indirect table even if negotiated */
 	uint32_t req_len;	/* header bytes sent; 0: the full struct */
+	void *pi;		/* T10 PI (negotiated): before the data, */
+	uint32_t pi_out_len;	/* out (pi_bytesout) */
+	uint32_t pi_in_len;	/* or in (pi_bytesin) */
 	uint32_t resp_len;	/* response bytes offered; 0: the full struct */
 	void (*done)(struct vg_io *io);
 	void *priv;
