@@ -18,6 +18,7 @@
 #define WR	VRING_DESC_F_WRITE
 #define IND	VRING_DESC_F_INDIRECT
 #define REQ_LEN	((uint32_t)sizeof(struct virtio_scsi_cmd_req))
+#define REQ_PI_LEN ((uint32_t)sizeof(struct virtio_scsi_cmd_req_pi))
 #define RSP_LEN	((uint32_t)sizeof(struct virtio_scsi_cmd_resp))
 #define MAX_REQ	6
 #define MAX_SG	24
@@ -168,6 +169,43 @@ static void gen_cdb(struct fz *f, uint8_t *cdb)
 }
 
 /* A LUN field: LUN 0, LUNs that do not exist, other targets, garbage. */
+/*
+ * T10 PI bytes leading @len bytes of data: what the CDB's blocks need, a
+ * tuple or a few, any number up to past the end, or none.
+ */
+static uint32_t gen_pi(struct fz *f, uint32_t len)
+{
+	switch (fz_below(f, 5)) {
+	case 0:
+		return len / 64 & ~7u;
+	case 1:
+		return 8 << fz_below(f, 4);
+	case 2:
+		return fz_below(f, len + 64);
+	case 3:
+		return fz_chance(f, 50) ? len + 1 : (uint32_t)fz_next(f);
+	default:
+		return 0;
+	}
+}
+
+/* The header with T10 PI (negotiated): r's fields, PI lengths, r's CDB. */
+static void to_pi(struct vg_hdr *h, uint32_t pi_out, uint32_t pi_in)
+{
+	struct virtio_scsi_cmd_req r = h->req.cmd;
+	struct virtio_scsi_cmd_req_pi *p = &h->req.cmd_pi;
+
+	memset(p, 0, sizeof(*p));
+	memcpy(p->lun, r.lun, sizeof(p->lun));
+	p->tag = r.tag;
+	p->task_attr = r.task_attr;
+	p->prio = r.prio;
+	p->crn = r.crn;
+	p->pi_bytesout = htole32(pi_out);
+	p->pi_bytesin = htole32(pi_in);
+	memcpy(p->cdb, r.cdb, sizeof(p->cdb));
+}
+
 static void gen_lun(struct fz *f, uint8_t lun[8], bool may_pat)
 {
 	static const uint16_t none[] = { 2, 3, 6, 8, 100, 255, 256, 16383 };
@@ -194,15 +232,18 @@ int fz_case_req(struct fz *f)
 	uint32_t inlen[MAX_REQ];
 	unsigned int budget = FZ_RING - MAX_REQ;
 	struct vg_vq *q;
+	bool pi;
 	int rc;
 
 	q = fz_take_io(f);
 	if (!q)
 		return fz_fail(f, "no queue: the device could not be set up again");
+	pi = vg_has(f->d, VIRTIO_SCSI_F_T10_PI);
 	for (k = 0; k < n; k++) {
 		struct vg_hdr *h = &q->hdr[k];
-		struct virtio_scsi_cmd_req *r = &h->req.cmd;
-		uint32_t req_len = REQ_LEN, rsp_len = RSP_LEN, dout = 0, din = 0;
+		struct virtio_scsi_cmd_req *r = &h->req.cmd, shown;
+		uint32_t req_len = pi ? REQ_PI_LEN : REQ_LEN, rsp_len = RSP_LEN;
+		uint32_t dout = 0, din = 0, pi_out = 0, pi_in = 0;
 		struct segs s = { .n = 0 };
 		bool misorder = false;
 
@@ -227,11 +268,17 @@ int fz_case_req(struct fz *f)
 			break;
 		}
 		good[k] = true;
+		shown = *r;
+		if (pi) {
+			pi_out = dout || fz_chance(f, 5) ? gen_pi(f, dout) : 0;
+			pi_in = din || fz_chance(f, 5) ? gen_pi(f, din) : 0;
+			to_pi(h, pi_out, pi_in);
+		}
 		if (fz_chance(f, 5)) {
-			req_len = fz_below(f, REQ_LEN);
+			req_len = fz_below(f, req_len);
 			good[k] = false;
 		} else if (fz_chance(f, 5)) {
-			req_len = REQ_LEN + 1 + fz_below(f, 12);
+			req_len += 1 + fz_below(f, 12);
 		}
 		if (fz_chance(f, 5)) {
 			rsp_len = fz_below(f, RSP_LEN);
@@ -260,12 +307,14 @@ int fz_case_req(struct fz *f)
 		all_good &= good[k];
 		heads[k] = place(f, q, &s, &id, k, &budget);
 		fz_say(f, "#%u %s cdb ", k, good[k] ? "ok" : "bad");
-		for (i = 0; i < cdb_len(r->cdb[0]); i++)
-			fz_say(f, "%02x", r->cdb[i]);
-		fz_say(f, " lun %02x%02x%02x%02x attr %u req %u resp %u out %u in %u in %u segs%s; ",
-		       r->lun[0], r->lun[1], r->lun[2], r->lun[3], r->task_attr,
-		       req_len, rsp_len, dout, din, s.n,
-		       misorder ? " misordered" : "");
+		for (i = 0; i < cdb_len(shown.cdb[0]); i++)
+			fz_say(f, "%02x", shown.cdb[i]);
+		fz_say(f, " lun %02x%02x%02x%02x attr %u req %u resp %u out %u in %u",
+		       shown.lun[0], shown.lun[1], shown.lun[2], shown.lun[3],
+		       shown.task_attr, req_len, rsp_len, dout, din);
+		if (pi)
+			fz_say(f, " pi out %u in %u", pi_out, pi_in);
+		fz_say(f, " in %u segs%s; ", s.n, misorder ? " misordered" : "");
 		vg_raw_avail(q, heads[k]);
 	}
 	vg_store_rel(&q->avail->idx, htole16(q->avail_shadow));

@@ -141,7 +141,9 @@ static int open_main(struct fz *f)
 	o.path = f->env.dev;
 	o.nr_io_queues = f->nq;
 	o.ring_size = FZ_RING;
-	o.want_features = TC_FEAT_ALL;
+	/* odd seeds: request headers with T10 PI (fuzz_req.c) */
+	o.want_features = TC_FEAT_ALL |
+			  (f->seed & 1 ? 1ULL << VIRTIO_SCSI_F_T10_PI : 0);
 	o.arena_size = 16 << 20;
 	o.nregions = 2;
 	o.adjacent_regions = true;	/* one buffer may straddle them */
