@@ -19,7 +19,10 @@
 #   K  target 1 again: a flushed pattern, fio, fvctl stats, and kill -9 of
 #      its QEMU.
 #   C  target 1 again: the pattern flushed before the kill is there; fio.
-#   D  target 2 (LUN 0 rd_mcp) at the same time as C: fio.
+#   D  target 2 (LUN 0 rd_mcp, LUN 1 fileio formatted with T10 PI type 1)
+#      at the same time as C, with t10_pi=on: the guest's disk carries
+#      T10-DIF-TYPE1-CRC, fio on both LUNs, and a protection tuple the
+#      host corrupts in the backstore makes the guest's read fail.
 #   S  the stock vhost_scsi with the same LUNs (raw configfs): what A does.
 #
 # Guest checks come back as "FVGUEST: CHECK <id> ok|fail" lines on each
@@ -49,7 +52,7 @@ L2_TIMEOUT=${FV_E2E_L2_TIMEOUT:-240}
 
 WORK=
 LOGDIR=
-declare -A GPID GLOG GKILL GKILLFN GTIMEDOUT GSTART GSECS GRC GARGS GRERUN GBOOTS GKILLED
+declare -A GPID GLOG GKILL GKILLFN GTIMEDOUT GSTART GSECS GRC GARGS GRERUN GBOOTS GKILLED GCORRUPT
 LOADED=()
 
 usage() {
@@ -167,6 +170,12 @@ make_backstore() {
 	put "$BS/enable" 1
 }
 
+# T10 PI type 1 on backstore $1 (configfs path, enabled, not yet in a
+# LUN), every tuple formatted as "not checked" (LIO's pi_prot_format).
+pi_format() {
+	put "$1/attrib/pi_prot_type" 1 && put "$1/attrib/pi_prot_format" 1
+}
+
 # fvctl with its output as diagnostics.
 fvctl_diag() {
 	local out rc
@@ -184,6 +193,9 @@ fv_targets() {
 	make_backstore rd_mcp e2e_rd1 && S_RD1=$SERIAL || return 1
 	make_backstore fileio e2e_fio1 && S_FIO1=$SERIAL || return 1
 	make_backstore rd_mcp e2e_rd2 && S_RD2=$SERIAL || return 1
+	make_backstore fileio e2e_pi2 && S_PI2=$SERIAL || return 1
+	undo_push rm -f "$WORK/e2e_pi2.img.protection"
+	pi_format "$BS" || return 1
 	# fvctl detach removes the fabric directory with the last target.
 	[ -d "$CFG/fastvhost" ] || undo_push "[ ! -d $CFG/fastvhost ] || rmdir $CFG/fastvhost"
 	fvctl_diag attach --wwn "$W1" --lun 0 --backstore ramdisk/e2e_rd1 || return 1
@@ -191,6 +203,7 @@ fv_targets() {
 	fvctl_diag attach --wwn "$W1" --lun 1 --backstore fileio/e2e_fio1 || return 1
 	fvctl_diag attach --wwn "$W2" --lun 0 --backstore ramdisk/e2e_rd2 || return 1
 	undo_push "$FVCTL" detach --wwn "$W2"
+	fvctl_diag attach --wwn "$W2" --lun 1 --backstore fileio/e2e_pi2 || return 1
 	fvctl_diag show || return 1
 	"$FVCTL" -j show --wwn "$W1" | python3 -c '
 import json, sys
@@ -233,7 +246,8 @@ stock_target() {
 
 # --- guests -----------------------------------------------------------------
 
-# start_guest TAG DEV WWN SMP REBOOT(0|1) KERNEL-ARGS...
+# start_guest TAG DEV WWN[,PROP=VALUE...] SMP REBOOT(0|1) KERNEL-ARGS...
+# (properties after the WWN go to vhost-scsi-pci as they are)
 start_guest() {
 	local tag=$1 dev=$2 wwn=$3 smp=$4 reboot=$5 append
 	shift 5
@@ -246,6 +260,7 @@ start_guest() {
 	GLOG[$tag]=$LOGDIR/$tag.log
 	GKILL[$tag]=
 	GKILLED[$tag]=
+	GCORRUPT[$tag]=
 	GTIMEDOUT[$tag]=
 	# The main role reboots itself once (reboot -f); no guest boots more.
 	GBOOTS[$tag]=$((reboot + 1))
@@ -299,6 +314,8 @@ rerun_unbooted() {
 
 # Call $2 (a function) when guest $1 prints "FVGUEST: KILLME".
 on_killme() { GKILL[$1]=$2; GKILLFN[$1]=$2; }
+# Call $2 when guest $1 prints "FVGUEST: CORRUPTME".
+on_corruptme() { GCORRUPT[$1]=$2; }
 
 # The kernel stacks of process $1's threads, and every blocked task in
 # the kernel log.
@@ -332,6 +349,10 @@ wait_guests() {
 				GKILLED[$t]=1
 				"${GKILL[$t]}" "$t"
 				GKILL[$t]=
+			fi
+			if [ -n "${GCORRUPT[$t]}" ] && grep -q 'FVGUEST: CORRUPTME' "$WORK/$t.raw"; then
+				"${GCORRUPT[$t]}" "$t"
+				GCORRUPT[$t]=
 			fi
 			boots=$(grep -c 'FVGUEST: INFO kernel ' "$WORK/$t.raw")
 			# A boot more than the role's (a panic or reset after
@@ -499,18 +520,29 @@ sys.exit(0 if len(q) == 2 and len(busy) == 2 else 1)' 2>&1)
 	KILL_WHY="owner-pid still '$owner' after the kill"
 }
 
+# The first protection tuple of the 4 KiB block at MiB 40 of D's PI LUN
+# (fileio keeps them in NAME.protection, 8 bytes a 512-byte block): its
+# guard tag flipped.
+corrupt_pi() {
+	local f=$WORK/e2e_pi2.img.protection off=$((40 * 2048 * 8)) old
+	old=$(od -An -tx1 -j "$off" -N 8 "$f" | tr -d ' ')
+	printf '\xde\xad' | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+	CORRUPTED="guest $1 wrote its block: tuple at $f+$off was $old, now $(od -An -tx1 -j "$off" -N 8 "$f" | tr -d ' ')"
+}
+
 fastvhost_part() {
 	local depth=${#UNDO[@]} seed rc
 	fv_targets >"$WORK/fv.out" 2>&1
 	rc=$?
 	sed 's/^/# /' "$WORK/fv.out"
 	if [ $rc != 0 ]; then
-		ktap_fail "fastvhost: fvctl attach: target 1 with rd_mcp LUN 0 and fileio LUN 1, target 2 with rd_mcp LUN 0"
+		ktap_fail "fastvhost: fvctl attach: target 1 with rd_mcp LUN 0 and fileio LUN 1, target 2 with rd_mcp LUN 0 and a PI-formatted fileio LUN 1"
 		bail "no fastvhost targets"
 	fi
-	ktap_ok "fastvhost: fvctl attach: target 1 with rd_mcp LUN 0 and fileio LUN 1, target 2 with rd_mcp LUN 0"
+	ktap_ok "fastvhost: fvctl attach: target 1 with rd_mcp LUN 0 and fileio LUN 1, target 2 with rd_mcp LUN 0 and a PI-formatted fileio LUN 1"
 
 	printf -v seed '%08x' "$SRANDOM"
+	CORRUPTED=
 	STATS_RC=1 STATS_RESULT="guest K never reached its kill phase" KILL_RC=1 KILL_WHY="guest K never reached its kill phase"
 	start_guest A /dev/fastvhost "$W1" 2 1 fve2e=main "$MAIN_FIO" \
 		fvnq=2 fvdisks=2 "$(lun_args 0 RAMDISK-MCP "$S_RD1" 1 FILEIO "$S_FIO1")"
@@ -544,8 +576,9 @@ fastvhost_part() {
 	# Two L2 guests booting at the same instant make nested KVM under TCG
 	# reset one of them early in boot now and then: start D once C runs.
 	wait_booted C
-	start_guest D /dev/fastvhost "$W2" 1 0 fve2e=io fvdisks=1 \
-		"$(lun_args 0 RAMDISK-MCP "$S_RD2")"
+	start_guest D /dev/fastvhost "$W2,t10_pi=on" 1 0 fve2e=io fvdisks=2 fvpilun=1 \
+		"$(lun_args 0 RAMDISK-MCP "$S_RD2" 1 FILEIO "$S_PI2")"
+	on_corruptme D corrupt_pi
 	wait_guests C D
 	rerun_unbooted C D
 	guest_ran C "fastvhost: guest C booted once, no panic or reset, ended by its verdict"
@@ -554,6 +587,10 @@ fastvhost_part() {
 	check C killdata1 "fastvhost: a new guest on the target reads back what was flushed before the kill (LUN 1)"
 	both_fio C "fastvhost: two guests at once: the one on target 1 passes fio on both LUNs" fio0 fio1
 	both_fio D "fastvhost: two guests at once: the one on target 2 passes fio" fio0
+	check D piformat "fastvhost: with t10_pi=on the guest's disk on the PI-formatted LUN is T10-DIF-TYPE1-CRC"
+	both_fio D "fastvhost: fio with crc32c verify on that disk, T10 PI added and checked on every block" fio1
+	ktap_diag "${CORRUPTED:-guest D never printed CORRUPTME}"
+	check D picorrupt "fastvhost: a protection tuple corrupted in the backstore is an I/O error in the guest, not data"
 
 	fv_teardown "$depth"
 	rc=$?
@@ -658,7 +695,7 @@ main() {
 	L2_KVER=${L2_KVER:-$(uname -r)}
 
 	n=1
-	[[ " $PARTS " != *" fastvhost "* ]] || n=$((n + MAIN_CHECKS + 12))
+	[[ " $PARTS " != *" fastvhost "* ]] || n=$((n + MAIN_CHECKS + 15))
 	[[ " $PARTS " != *" stock "* ]] || n=$((n + MAIN_CHECKS + 3))
 	ktap_plan $n
 	trap cleanup EXIT

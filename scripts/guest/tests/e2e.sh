@@ -22,6 +22,12 @@
 #                    role does
 #   fvfiomb=N        MiB each fio job writes (default 8; two jobs a LUN)
 #   fvnoreset=1      leave out the LUN reset (its check says "skip")
+#   fvpilun=N        io role: LUN N is formatted with T10 PI type 1 and the
+#                    device offers VIRTIO_SCSI_F_T10_PI: the disk must
+#                    carry T10-DIF-TYPE1-CRC; after fio, a block written at
+#                    MiB 40 is announced with "FVGUEST: CORRUPTME", the
+#                    host corrupts its protection tuple, and reading it
+#                    must fail (an I/O error, not data)
 #
 # Layout of each LUN (at least 64 MiB): fio at [0, 32 MiB), data written
 # before the reboot at [40, 48), the kill pattern at [48, 56), the stage
@@ -33,6 +39,7 @@ SEED=0
 KILL=0
 FIOMB=8
 NORESET=0
+PILUN=
 FAILS=0
 LUNS=
 STAGE_MB=40
@@ -47,6 +54,7 @@ for w in $(cat /proc/cmdline); do
 	fvkill=*) KILL=${w#fvkill=} ;;
 	fvfiomb=*) FIOMB=${w#fvfiomb=} ;;
 	fvnoreset=*) NORESET=${w#fvnoreset=} ;;
+	fvpilun=*) PILUN=${w#fvpilun=} ;;
 	fvlun[0-9]*=*)
 		w=${w#fvlun}
 		LUNS="$LUNS ${w%%=*}"
@@ -298,6 +306,42 @@ c_reset() {
 	DETAIL="reset completed, fio write+verify after it passed"
 }
 
+# LUN $1's disk carries T10 PI type 1 (the block layer adds and checks it).
+c_piformat() {
+	local dev fmt
+	dev=$(lun_dev "$1") || { WHY="no disk for LUN $1"; return 1; }
+	fmt=$(cat "/sys/block/${dev#/dev/}/integrity/format" 2>&1)
+	DETAIL="$dev integrity $fmt"
+	[ "$fmt" = T10-DIF-TYPE1-CRC ] || { WHY="$dev integrity format '$fmt'"; return 1; }
+}
+
+# A 4 KiB block at MiB 40 of LUN $1, read back; then the host corrupts
+# its first protection tuple (on "FVGUEST: CORRUPTME") and a read must
+# fail.  Good data that reads back is waited for (the host's turn), other
+# data never.
+c_picorrupt() {
+	local dev i blk=$((40 * 256))
+	dev=$(lun_dev "$1") || { WHY="no disk for LUN $1"; return 1; }
+	dd if=/dev/urandom of=/tmp/pi.blk bs=4k count=1 status=none
+	dd if=/tmp/pi.blk of="$dev" bs=4k seek=$blk oflag=direct conv=fsync status=none ||
+		{ WHY="cannot write the block"; return 1; }
+	dd if="$dev" of=/tmp/pi.rd bs=4k skip=$blk count=1 iflag=direct status=none &&
+		cmp -s /tmp/pi.blk /tmp/pi.rd || { WHY="the block did not read back before"; return 1; }
+	echo "FVGUEST: CORRUPTME"
+	for i in $(seq 120); do
+		if ! dd if="$dev" of=/tmp/pi.rd bs=4k skip=$blk count=1 iflag=direct status=none 2>/tmp/pi.err; then
+			DETAIL="read $i: $(head -n 1 /tmp/pi.err); $(dmesg | grep -m1 -i 'check failed')"
+			dmesg | grep -qiE 'tag check failed|guard check failed' && return 0
+			WHY="read $i failed ($(head -n 1 /tmp/pi.err)) with no PI check failure in the kernel log"
+			return 1
+		fi
+		cmp -s /tmp/pi.blk /tmp/pi.rd || { WHY="read $i returned other data as good"; return 1; }
+		sleep 0.5
+	done
+	WHY="the block still reads back 60 s after CORRUPTME"
+	return 1
+}
+
 # --- roles ----------------------------------------------------------------
 
 last_lun_dev() {
@@ -432,9 +476,11 @@ role_verify() {
 role_io() {
 	local l
 	need_fio
+	[ -z "$PILUN" ] || ck piformat c_piformat "$PILUN"
 	for l in $LUNS; do
 		ck "fio$l" c_fio "$l"
 	done
+	[ -z "$PILUN" ] || ck picorrupt c_picorrupt "$PILUN"
 }
 
 case $ROLE in
