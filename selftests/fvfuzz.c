@@ -744,6 +744,8 @@ int main(int argc, char **argv)
 		       f->env.dev);
 		return 1;
 	}
+	printf("# main device: %s request headers\n",
+	       vg_has(f->d, VIRTIO_SCSI_F_T10_PI) ? "T10 PI" : "plain");
 	t0 = vg_now_ns();
 	for (i = 0; i < cases; i++) {
 		f->index = first + i;
