@@ -98,9 +98,11 @@ static int show_text(struct nlattr **tb, struct nlattr *attrs, int len)
 
 	printf("target %s\n", nla_get_string(tb[FASTVHOST_A_TARGET_WWN]));
 	if (tb[FASTVHOST_A_TARGET_OWNER_PID])
-		printf("  owner-pid %" PRId64 " queues %" PRId64 "\n",
+		printf("  owner-pid %" PRId64 " queues %" PRId64
+		       " mem-regions %" PRId64 "\n",
 		       spec_int(tb[FASTVHOST_A_TARGET_OWNER_PID], 0),
-		       spec_int(tb[FASTVHOST_A_TARGET_NR_QUEUES], 0));
+		       spec_int(tb[FASTVHOST_A_TARGET_NR_QUEUES], 0),
+		       spec_int(tb[FASTVHOST_A_TARGET_MEM_REGIONS], 0));
 	else
 		printf("  owner none\n");
 	src = spec_enum(fv_node_sources,

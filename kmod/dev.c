@@ -61,6 +61,7 @@ static void reset_owner(struct fv_dev *dev)
 	fv_log_reset(dev);
 	fv_mem_free(dev->mem);
 	dev->mem = NULL;
+	WRITE_ONCE(dev->nr_regions, 0);
 	if (dev->mm)
 		mmput(dev->mm);
 	dev->mm = NULL;

@@ -249,6 +249,7 @@ struct fv_dev {
 	pid_t owner_pid;		/* for worker names */
 	u64 features;
 	struct fv_mem *mem;
+	unsigned int nr_regions;	/* in mem, for netlink (no lock) */
 	bool running;			/* endpoint set */
 	char wwpn[FV_NAMELEN];
 	struct fv_tpg *tpgs[FV_MAX_TPGT];

@@ -183,6 +183,7 @@ long fv_mem_set(struct fv_dev *dev, void __user *argp)
 
 	old = dev->mem;
 	dev->mem = mem;
+	WRITE_ONCE(dev->nr_regions, hdr.nregions);
 	for (i = 0; i < FV_MAX_VQS; i++) {
 		struct fv_vq *vq = dev->vqs[i];
 

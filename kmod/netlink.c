@@ -297,8 +297,11 @@ static int fill_target(struct sk_buff *skb, struct fv_tport *tport, u32 portid,
 	/* Item: the settings and the number of queues. */
 	if (fill_take(&f) &&
 	    ((!f.stats && put_cfg(skb, tport)) ||
-	     (tport->owner && nla_put_u32(skb, FASTVHOST_A_TARGET_NR_QUEUES,
-					  fv_stats_nr_queues(tport->owner)))))
+	     (tport->owner &&
+	      (nla_put_u32(skb, FASTVHOST_A_TARGET_NR_QUEUES,
+			   fv_stats_nr_queues(tport->owner)) ||
+	       nla_put_u32(skb, FASTVHOST_A_TARGET_MEM_REGIONS,
+			   fv_stats_nr_regions(tport->owner))))))
 		goto err;
 	if (!f.stats)
 		list_for_each_entry(tpg, &fv_tpg_list, node)

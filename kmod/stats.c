@@ -131,6 +131,13 @@ unsigned int fv_stats_nr_queues(void *owner)
 	return n;
 }
 
+unsigned int fv_stats_nr_regions(void *owner)
+{
+	const struct fv_dev *dev = owner;
+
+	return READ_ONCE(dev->nr_regions);
+}
+
 unsigned int fv_stats_nr_io_queues(void *owner)
 {
 	struct fv_dev *dev = owner;

@@ -67,6 +67,8 @@ static inline void fv_stats_init(struct fv_vq_stats *s)
  */
 /* Queues of the device, the last one with a size included. */
 unsigned int fv_stats_nr_queues(void *owner);
+/* Regions in the memory table of the device @owner. */
+unsigned int fv_stats_nr_regions(void *owner);
 /* Workers one per request queue gives it (at least one). */
 unsigned int fv_stats_nr_io_queues(void *owner);
 /* The queue nest of queue @index, with its counters when @stats. */

@@ -437,7 +437,7 @@ monitor() {
 guest() {
 	local out
 	hold $w1 || return 1
-	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['owner-pid'] == $holder_pid and d[0]['nr-queues'] == 4 and len(d[0]['queue']) == 4" || return 1
+	"$fvctl" -j show --wwn $w1 | pyjson "d[0]['owner-pid'] == $holder_pid and d[0]['nr-queues'] == 4 and d[0]['mem-regions'] == 1 and len(d[0]['queue']) == 4" || return 1
 	"$fvctl" show --wwn $w1 | grep -q "owner-pid $holder_pid" || { echo "show text lacks the owner"; return 1; }
 	"$fvctl" stats --wwn $w1 | grep -q "queue 2" || { "$fvctl" stats; return 1; }
 	"$fvctl" -j stats | pyjson "[t for t in d if t['wwn'] == '$w1'][0]['owner-pid'] == $holder_pid" || return 1
