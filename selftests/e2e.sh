@@ -18,7 +18,11 @@
 #      and a check of the data on the second boot.
 #   K  target 1 again: a flushed pattern, fio, fvctl stats, and kill -9 of
 #      its QEMU.
-#   C  target 1 again: the pattern flushed before the kill is there; fio.
+#   C  target 1 again, a large guest: num_queues=16 (16 possible vCPUs,
+#      one online), RAM from 4 NUMA nodes' backends and 68 cold-plugged
+#      DIMMs, over 64 memory regions (vhost loaded with max_mem_regions
+#      509, which QEMU reads); the pattern flushed before the kill is
+#      there; fio.
 #   D  target 2 (LUN 0 rd_mcp, LUN 1 fileio formatted with T10 PI type 1)
 #      at the same time as C, with t10_pi=on: the guest's disk carries
 #      T10-DIF-TYPE1-CRC, fio on both LUNs, and a protection tuple the
@@ -52,7 +56,7 @@ L2_TIMEOUT=${FV_E2E_L2_TIMEOUT:-240}
 
 WORK=
 LOGDIR=
-declare -A GPID GLOG GKILL GKILLFN GTIMEDOUT GSTART GSECS GRC GARGS GRERUN GBOOTS GKILLED GCORRUPT
+declare -A GPID GLOG GKILL GKILLFN GTIMEDOUT GSTART GSECS GRC GARGS GRERUN GBOOTS GKILLED GCORRUPT GQEMU
 LOADED=()
 
 usage() {
@@ -247,7 +251,8 @@ stock_target() {
 # --- guests -----------------------------------------------------------------
 
 # start_guest TAG DEV WWN[,PROP=VALUE...] SMP REBOOT(0|1) KERNEL-ARGS...
-# (properties after the WWN go to vhost-scsi-pci as they are)
+# (properties after the WWN go to vhost-scsi-pci as they are; GQEMU[TAG],
+# when set, replaces -m 512 with its QEMU options)
 start_guest() {
 	local tag=$1 dev=$2 wwn=$3 smp=$4 reboot=$5 append
 	shift 5
@@ -257,6 +262,8 @@ start_guest() {
 	# harness itself is tested (docs/testing.md), never set by the suite.
 	local extra=FV_E2E_ARGS_$tag
 	append="quiet mitigations=off console=ttyS0 panic=-1 fvmode=e2e fvtimeout=$L2_TIMEOUT $* ${!extra:-}"
+	local props=$wwn
+	[[ ",$props," == *",num_queues="* ]] || props="$props,num_queues=2"
 	GLOG[$tag]=$LOGDIR/$tag.log
 	GKILL[$tag]=
 	GKILLED[$tag]=
@@ -267,11 +274,12 @@ start_guest() {
 	GRC[$tag]=killed
 	ktap_diag "guest $tag on $wwn via $dev: $*"
 	# shellcheck disable=SC2046 # the optional -no-reboot
-	qemu-system-x86_64 -accel kvm -machine q35 -cpu host -m 512 -smp "$smp" \
+	# shellcheck disable=SC2086 # GQEMU: options, split on purpose
+	qemu-system-x86_64 -accel kvm -machine q35 -cpu host ${GQEMU[$tag]:--m 512} -smp "$smp" \
 		-nodefaults -no-user-config -display none -monitor none \
 		-serial stdio $([ "$reboot" = 1 ] || echo -no-reboot) \
 		-kernel "$WORK/vmlinuz" -initrd "$WORK/initrd" -append "$append" \
-		-device "vhost-scsi-pci,wwpn=$wwn,num_queues=2,vhostfd=3" \
+		-device "vhost-scsi-pci,wwpn=$props,vhostfd=3" \
 		3<>"$dev" </dev/null >"$WORK/$tag.raw" 2>&1 &
 	GPID[$tag]=$!
 	GSTART[$tag]=$(now_ms)
@@ -520,6 +528,54 @@ sys.exit(0 if len(q) == 2 and len(busy) == 2 else 1)' 2>&1)
 	KILL_WHY="owner-pid still '$owner' after the kill"
 }
 
+# QEMU's vhost backends allow as many memory regions as the vhost module's
+# max_mem_regions (64 by default), also for another device's vhostfd:
+# scripts/vmtest puts vhost.max_mem_regions=509 on the kernel command line,
+# which modprobe applies; elsewhere load it with 509 (unloading an unused
+# one first).  Prints the limit.
+vhost_regions() {
+	local cur
+	modprobe vhost 2>/dev/null
+	cur=$(cat /sys/module/vhost/parameters/max_mem_regions 2>/dev/null || echo 0)
+	if [ "$cur" -lt 509 ]; then
+		[ ! -d /sys/module/vhost ] || modprobe -r vhost_scsi vhost 2>/dev/null
+		modprobe vhost max_mem_regions=509 || return 1
+		cur=$(cat /sys/module/vhost/parameters/max_mem_regions)
+	fi
+	echo "$cur"
+}
+
+# Guest C's memory: 512 MiB from 4 NUMA nodes' backends and 68 DIMMs of
+# 2 MiB cold-plugged (the guest leaves them offline: smaller than its
+# memory blocks), each a region of its own in the vhost memory table.
+big_memory() {
+	local i o="-m 512,slots=72,maxmem=1G"
+	for i in 0 1 2 3; do
+		o="$o -object memory-backend-ram,id=ram$i,size=128M -numa node,nodeid=$i,memdev=ram$i"
+		[ $i != 0 ] || o="$o,cpus=0-15"
+	done
+	for ((i = 0; i < 68; i++)); do
+		o="$o -object memory-backend-ram,id=dimm$i,size=2M -device pc-dimm,id=dimm$i,memdev=dimm$i"
+	done
+	echo "$o"
+}
+
+# What fastvhost shows of target 1 once guest C's driver has set up all
+# 18 queues (its /init loads virtio_scsi; on 6.1 the first look after
+# the attach saw 3): "QUEUES REGIONS", waited for up to 120 s.
+show_c() {
+	local i
+	for ((i = 0; i < 240; i++)); do
+		BIG_SHOW=$("$FVCTL" -j show --wwn "$W1" 2>&1 | python3 -c '
+import json, sys
+t = json.load(sys.stdin)[0]
+print(t.get("nr-queues", 0), t.get("mem-regions", 0))' 2>&1)
+		[ "${BIG_SHOW%% *}" != 18 ] || return 0
+		kill -0 "${GPID[C]}" 2>/dev/null || return 0
+		nap 0.5
+	done
+}
+
 # The first protection tuple of the 4 KiB block at MiB 40 of D's PI LUN
 # (fileio keeps them in NAME.protection, 8 bytes a 512-byte block): its
 # guard tag flipped.
@@ -571,11 +627,15 @@ fastvhost_part() {
 	fi
 
 	# Two guests at once, on the two targets; C checks what A flushed.
-	start_guest C /dev/fastvhost "$W1" 1 0 fve2e=verify fvseed="$seed" fvdisks=2 \
+	BIG_SHOW= BIG_LIMIT=$(vhost_regions) || BIG_LIMIT="vhost: $BIG_LIMIT"
+	GQEMU[C]=$(big_memory)
+	start_guest C /dev/fastvhost "$W1,num_queues=16" 1,maxcpus=16 0 fve2e=verify \
+		fvseed="$seed" fvdisks=2 fvnqsetup=16 fvdimms=68 \
 		"$(lun_args 0 RAMDISK-MCP "$S_RD1" 1 FILEIO "$S_FIO1")"
 	# Two L2 guests booting at the same instant make nested KVM under TCG
 	# reset one of them early in boot now and then: start D once C runs.
 	wait_booted C
+	show_c
 	start_guest D /dev/fastvhost "$W2,t10_pi=on" 1 0 fve2e=io fvdisks=2 fvpilun=1 \
 		"$(lun_args 0 RAMDISK-MCP "$S_RD2" 1 FILEIO "$S_PI2")"
 	on_corruptme D corrupt_pi
@@ -586,6 +646,14 @@ fastvhost_part() {
 	check C killdata0 "fastvhost: a new guest on the target reads back what was flushed before the kill (LUN 0)"
 	check C killdata1 "fastvhost: a new guest on the target reads back what was flushed before the kill (LUN 1)"
 	both_fio C "fastvhost: two guests at once: the one on target 1 passes fio on both LUNs" fio0 fio1
+	ktap_diag "vhost max_mem_regions $BIG_LIMIT; fvctl show of target 1 while C ran: queues and memory regions '$BIG_SHOW'"
+	check C queues_setup "fastvhost: guest C has 16 request queues (num_queues=16, 16 possible vCPUs)"
+	check C dimms "fastvhost: guest C sees its 68 DIMMs"
+	if [[ "$BIG_SHOW" =~ ^18\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -gt 64 ]; then
+		ktap_ok "fastvhost: guest C attached with 18 queues and over 64 memory regions"
+	else
+		ktap_fail "fastvhost: guest C attached with 18 queues and over 64 memory regions # fvctl show: '$BIG_SHOW'"
+	fi
 	both_fio D "fastvhost: two guests at once: the one on target 2 passes fio" fio0
 	check D piformat "fastvhost: with t10_pi=on the guest's disk on the PI-formatted LUN is T10-DIF-TYPE1-CRC"
 	both_fio D "fastvhost: fio with crc32c verify on that disk, T10 PI added and checked on every block" fio1
@@ -695,7 +763,7 @@ main() {
 	L2_KVER=${L2_KVER:-$(uname -r)}
 
 	n=1
-	[[ " $PARTS " != *" fastvhost "* ]] || n=$((n + MAIN_CHECKS + 15))
+	[[ " $PARTS " != *" fastvhost "* ]] || n=$((n + MAIN_CHECKS + 18))
 	[[ " $PARTS " != *" stock "* ]] || n=$((n + MAIN_CHECKS + 3))
 	ktap_plan $n
 	trap cleanup EXIT

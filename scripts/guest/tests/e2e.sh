@@ -22,6 +22,9 @@
 #                    role does
 #   fvfiomb=N        MiB each fio job writes (default 8; two jobs a LUN)
 #   fvnoreset=1      leave out the LUN reset (its check says "skip")
+#   fvnqsetup=N      verify role: the guest has N request queues (one MSI-X
+#                    vector each), whether or not all carried I/O
+#   fvdimms=N        verify role: the guest sees N ACPI memory devices
 #   fvpilun=N        io role: LUN N is formatted with T10 PI type 1 and the
 #                    device offers VIRTIO_SCSI_F_T10_PI: the disk must
 #                    carry T10-DIF-TYPE1-CRC; after fio, a block written at
@@ -40,6 +43,8 @@ KILL=0
 FIOMB=8
 NORESET=0
 PILUN=
+NQSETUP=
+DIMMS=
 FAILS=0
 LUNS=
 STAGE_MB=40
@@ -55,6 +60,8 @@ for w in $(cat /proc/cmdline); do
 	fvfiomb=*) FIOMB=${w#fvfiomb=} ;;
 	fvnoreset=*) NORESET=${w#fvnoreset=} ;;
 	fvpilun=*) PILUN=${w#fvpilun=} ;;
+	fvnqsetup=*) NQSETUP=${w#fvnqsetup=} ;;
+	fvdimms=*) DIMMS=${w#fvdimms=} ;;
 	fvlun[0-9]*=*)
 		w=${w#fvlun}
 		LUNS="$LUNS ${w%%=*}"
@@ -306,6 +313,30 @@ c_reset() {
 	DETAIL="reset completed, fio write+verify after it passed"
 }
 
+# NQSETUP request queues, each with its MSI-X vector.
+c_queues_setup() {
+	local counts h n=0
+	counts=$(vq_irqs)
+	for h in $counts; do
+		n=$((n + 1))
+	done
+	DETAIL="$(nproc) CPUs online of $(cat /sys/devices/system/cpu/possible), $n request queues"
+	[ "$n" = "$NQSETUP" ] || { WHY="$n request queues, want $NQSETUP ($counts)"; return 1; }
+}
+
+# DIMMS memory devices present (ACPI PNP0C80, one a slot; _STA 15 for a
+# plugged one, 0 for an empty slot), and the guest's NUMA nodes.
+c_dimms() {
+	local d n=0 slots=0
+	for d in /sys/bus/acpi/devices/PNP0C80:*; do
+		[ -e "$d/status" ] || continue
+		slots=$((slots + 1))
+		[ "$(cat "$d/status")" = 0 ] || n=$((n + 1))
+	done
+	DETAIL="$n memory devices present of $slots slots, NUMA nodes $(cat /sys/devices/system/node/online 2>/dev/null)"
+	[ "$n" = "$DIMMS" ] || { WHY="$n memory devices present of $slots slots, want $DIMMS"; return 1; }
+}
+
 # LUN $1's disk carries T10 PI type 1 (the block layer adds and checks it).
 c_piformat() {
 	local dev fmt
@@ -464,6 +495,8 @@ role_main() {
 
 role_verify() {
 	local l
+	[ -z "$NQSETUP" ] || ck queues_setup c_queues_setup
+	[ -z "$DIMMS" ] || ck dimms c_dimms
 	for l in $LUNS; do
 		ck "killdata$l" c_killdata "$l"
 	done
