@@ -10,6 +10,7 @@
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -326,7 +327,8 @@ static int fv_open(struct inode *inode, struct file *f)
 	unsigned int i;
 	int ret = -ENOMEM;
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	/* About 17 KiB, and every queue's 1 KiB: the VMM's memory cgroup's. */
+	dev = kvzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
 	if (!dev)
 		return -ENOMEM;
 	kref_init(&dev->ref);
@@ -366,7 +368,7 @@ err_submit:
 err_cpus:
 	free_cpumask_var(dev->place.cpus);
 err_dev:
-	kfree(dev);
+	kvfree(dev);
 	return ret;
 }
 
@@ -380,7 +382,7 @@ static void dev_free(struct kref *ref)
 	destroy_workqueue(dev->tmf_wq);
 	destroy_workqueue(dev->submit_wq);
 	free_cpumask_var(dev->place.cpus);
-	kfree(dev);
+	kvfree(dev);
 }
 
 void fv_dev_get(struct fv_dev *dev)

@@ -20,11 +20,10 @@
 /* T10 PI: 8 bytes for each block of 512 bytes or more of that data */
 #define FV_MAX_PROT_PAGES	(FV_MAX_DATA_SG / 64)
 
-#define FV_CFG_MAX_VQS	130	/* control, event and 128 request queues */
+#define FV_CFG_MAX_VQS	FASTVHOST_MAX_QUEUES	/* control, event, request queues */
 #define FV_CFG_MAX_IO_VQS	(FV_CFG_MAX_VQS - 2)
 #define FV_CFG_NO_WORKER	0xff	/* in map[]: the default spread */
-/* Workers are numbered below FASTVHOST_MAX_WORKERS, one for each queue at most. */
-static_assert(FASTVHOST_MAX_WORKERS == FV_CFG_MAX_VQS);
+/* Workers are numbered below FASTVHOST_MAX_WORKERS; queues may share one. */
 static_assert(FASTVHOST_MAX_WORKERS <= FV_CFG_NO_WORKER);
 #define FV_POLL_MAX_NS_DEFAULT	32000	/* as QEMU's IOThread poll-max-ns */
 

@@ -116,7 +116,7 @@
 #include "vq.h"
 
 #define FV_NR_FIXED_VQS	2		/* control and event queues */
-#define FV_MAX_IO_VQS	128		/* request queues */
+#define FV_MAX_IO_VQS	1024		/* request queues */
 #define FV_MAX_VQS	(FV_NR_FIXED_VQS + FV_MAX_IO_VQS)
 static_assert(FV_MAX_VQS == FV_CFG_MAX_VQS);
 #define FV_CTL_VQ	0
@@ -277,7 +277,8 @@ struct fv_dev {
 	struct virtio_scsi_event evts[FV_MAX_EVENTS];
 	/* The VMM's worker ioctls (vmmworker.c): its ids, each queue's. */
 	DECLARE_BITMAP(vmm_ids, FV_MAX_VQS);
-	u8 vmm_worker[FV_MAX_VQS];
+	u16 vmm_worker[FV_MAX_VQS];
+	u16 vmm_rank[FV_MAX_VQS];	/* scratch of fv_vmm_workers_layout() */
 	bool vmm_asked;			/* it made a worker of its own */
 	struct fv_vq *vqs[FV_MAX_VQS];
 };

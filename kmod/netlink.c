@@ -453,10 +453,11 @@ static unsigned int map_limit(struct fv_tport *tport, const struct fv_target_cfg
 	}
 	if (tport->owner) {
 		*why = FV_MAP_GUEST;
-		return fv_stats_nr_io_queues(tport->owner);
+		return min_t(unsigned int, fv_stats_nr_io_queues(tport->owner),
+			     FASTVHOST_MAX_WORKERS);
 	}
 	*why = FV_MAP_ANY;
-	return FV_CFG_MAX_IO_VQS;
+	return FASTVHOST_MAX_WORKERS;
 }
 
 static void map_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
@@ -468,11 +469,11 @@ static void map_error(struct netlink_ext_ack *extack, const struct nlattr *attr,
 		break;
 	case FV_MAP_GUEST:
 		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "worker beyond the attached guest's request queues (one worker each)");
+				    "worker beyond the attached guest's request queues (a worker each, 130 at most)");
 		break;
 	case FV_MAP_ANY:
 		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "worker beyond the request queues a guest can have (one worker each)");
+				    "worker beyond the workers a target can have");
 		break;
 	}
 }

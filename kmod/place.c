@@ -52,7 +52,7 @@ static void place_poll(struct fv_placement *p, const struct fv_target_cfg *cfg)
 
 static unsigned int cfg_workers(const struct fv_target_cfg *cfg)
 {
-	return min_t(unsigned int, cfg->workers, FV_MAX_VQS);
+	return min_t(unsigned int, cfg->workers, FASTVHOST_MAX_WORKERS);
 }
 
 /*

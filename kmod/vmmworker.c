@@ -100,12 +100,13 @@ long fv_vmm_worker_ioctl(struct fv_dev *dev, unsigned int ioctl,
 /*
  * The VMM's grouping as a layout: a worker for each VMM worker that holds
  * a request queue set up, numbered in queue order; a fixed queue goes
- * with its VMM worker's, else with the first.  Only when the VMM made a
- * worker and @l (the target's settings) has no count and no map.
+ * with its VMM worker's, else with the first.  Past FASTVHOST_MAX_WORKERS
+ * groups share workers round robin.  Only when the VMM made a worker and
+ * @l (the target's settings) has no count and no map.
  */
 void fv_vmm_workers_layout(struct fv_dev *dev, struct fv_layout *l)
 {
-	u8 rank[FV_MAX_VQS];
+	u16 *rank = dev->vmm_rank;
 	unsigned int i, nr = 0;
 
 	lockdep_assert_held(&dev->mutex);
@@ -115,23 +116,24 @@ void fv_vmm_workers_layout(struct fv_dev *dev, struct fv_layout *l)
 		if (l->map[i] != FV_CFG_NO_WORKER)
 			return;
 
-	memset(rank, FV_CFG_NO_WORKER, sizeof(rank));
+	for (i = 0; i < FV_MAX_VQS; i++)
+		rank[i] = U16_MAX;
 	for (i = FV_NR_FIXED_VQS; i < FV_MAX_VQS; i++) {
-		u8 id = dev->vmm_worker[i];
+		u16 id = dev->vmm_worker[i];
 
 		/* Ring sizes change only under dev->mutex. */
 		if (!dev->vqs[i]->num)
 			continue;
-		if (rank[id] == FV_CFG_NO_WORKER)
+		if (rank[id] == U16_MAX)
 			rank[id] = nr++;
-		l->map[i] = rank[id];
+		l->map[i] = rank[id] % FASTVHOST_MAX_WORKERS;
 	}
 	if (!nr)
 		return;
 	for (i = 0; i < FV_NR_FIXED_VQS; i++) {
-		u8 r = rank[dev->vmm_worker[i]];
+		u16 r = rank[dev->vmm_worker[i]];
 
-		l->map[i] = r != FV_CFG_NO_WORKER ? r : 0;
+		l->map[i] = r != U16_MAX ? r % FASTVHOST_MAX_WORKERS : 0;
 	}
-	l->nr_workers = nr;
+	l->nr_workers = min_t(unsigned int, nr, FASTVHOST_MAX_WORKERS);
 }

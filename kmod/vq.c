@@ -575,7 +575,7 @@ int fv_vq_alloc(struct fv_dev *dev, unsigned int index, struct fv_vq **vqp)
 {
 	struct fv_vq *vq;
 
-	vq = kzalloc(sizeof(*vq), GFP_KERNEL);
+	vq = kzalloc(sizeof(*vq), GFP_KERNEL_ACCOUNT);
 	if (!vq)
 		return -ENOMEM;
 	mutex_init(&vq->mutex);

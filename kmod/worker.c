@@ -254,7 +254,7 @@ static unsigned int nr_wanted(struct fv_dev *dev, const struct fv_layout *l)
 		if (served(dev->vqs[i]))
 			nio++;
 	nr = l->nr_workers ? l->nr_workers : max(nio, 1U);
-	return min_t(unsigned int, nr, FV_MAX_VQS);
+	return min_t(unsigned int, nr, FASTVHOST_MAX_WORKERS);
 }
 
 static void destroy_workers(struct fv_worker **ws, unsigned int nr)

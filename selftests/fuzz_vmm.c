@@ -199,7 +199,7 @@ static void vring_op(struct fz *f, struct vg_dev *d)
 	static const unsigned long files[] = {
 		VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_SET_VRING_ERR,
 	};
-	static const unsigned int bad_idx[] = { 66, 129, 130, 1000, 0xffffffffu };
+	static const unsigned int bad_idx[] = { 66, 129, 130, 1026, 0xffffffffu };
 	unsigned int idx = fz_chance(f, 85) ? fz_below(f, d->nvqs) :
 			   bad_idx[fz_below(f, 5)];
 	struct vg_vq *vq = &d->vq[idx < d->nvqs ? idx : 0];

@@ -159,8 +159,8 @@ TEST_F(vw, abi)
 	EXPECT_EQ(b, get_worker(self->d, 4));
 	EXPECT_EQ(0, get_worker(self->d, 2));
 
-	EXPECT_EQ(-ENOBUFS, attach(self->d, 130, a));
-	EXPECT_EQ(-ENOBUFS, get_worker(self->d, 130));
+	EXPECT_EQ(-ENOBUFS, attach(self->d, 2 + VG_MAX_IO_VQS, a));
+	EXPECT_EQ(-ENOBUFS, get_worker(self->d, 2 + VG_MAX_IO_VQS));
 	EXPECT_EQ(-ENOBUFS, get_worker(self->d, ~0U));
 	EXPECT_EQ(-ENODEV, attach(self->d, 2, 99));
 	EXPECT_EQ(-ENODEV, attach(self->d, 2, ~0U));

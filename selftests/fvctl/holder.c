@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * holder WWN [TPGT [QUEUES]]: attach a vguest "guest" with QUEUES request
- * queues (2 by default) to a fastvhost target, send a TEST UNIT READY to
- * LUN 0 on each, print "attached", and hold it until stdin closes or
+ * holder WWN [TPGT [QUEUES [vmm]]]: attach a vguest "guest" with QUEUES
+ * request queues (2 by default) to a fastvhost target, send a TEST UNIT
+ * READY to LUN 0 on each, print "attached", and hold it until stdin closes or
  * SIGTERM; for fvctl.sh to see an owner, busy targets, attach/detach
  * events and statistics.  A line "io N GAP_US" on stdin sends N READ(10)s
  * of one block to LUN 0 on the first request queue, one at a time, GAP_US
  * microseconds (busy-waited) after each answer, and prints "io done" (or
  * "io failed ..."); it stops early, as done, when stdin has more to read
- * or is closed.
+ * or is closed.  With "vmm" it first makes a VMM worker for each request
+ * queue but the first, as QEMU's worker_per_virtqueue=on does.
  */
 #include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +63,28 @@ static void steady_io(struct vg_dev *d, void *buf, unsigned int n,
 	printf("io done: %u reads\n", i);
 }
 
+/* QEMU's realize with worker_per_virtqueue=on. */
+static int vmm_workers(struct vg_dev *d)
+{
+	struct vhost_worker_state s;
+	struct vhost_vring_worker w;
+	unsigned int i;
+
+	for (i = VG_VQ_REQ0 + 1; i < d->nvqs; i++) {
+		if (ioctl(d->fd, VHOST_NEW_WORKER, &s)) {
+			perror("holder: VHOST_NEW_WORKER");
+			return -1;
+		}
+		w.index = i;
+		w.worker_id = s.worker_id;
+		if (ioctl(d->fd, VHOST_ATTACH_VRING_WORKER, &w)) {
+			perror("holder: VHOST_ATTACH_VRING_WORKER");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -71,7 +96,7 @@ int main(int argc, char **argv)
 	void *buf;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: holder WWN [TPGT [QUEUES]]\n");
+		fprintf(stderr, "usage: holder WWN [TPGT [QUEUES [vmm]]]\n");
 		return 2;
 	}
 	vg_opts_default(&o);
@@ -81,6 +106,10 @@ int main(int argc, char **argv)
 		o.ring_size = 16;	/* the arena holds them all */
 	if (vg_open(&d, &o))
 		return 1;
+	if (argc > 4 && !strcmp(argv[4], "vmm") && vmm_workers(d)) {
+		vg_close(d);
+		return 1;
+	}
 	if (vg_start(d, argv[1], argc > 2 ? (uint16_t)atoi(argv[2]) : 1)) {
 		fprintf(stderr, "holder: %s\n", vg_strerror(d));
 		vg_close(d);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "vguest.h"
@@ -121,6 +122,25 @@ static void destroy(struct vg_dev *d)
 	free(d);
 }
 
+/* Three eventfds a queue: past 300 queues, more than the usual 1024 files. */
+static int enough_files(struct vg_dev *d, unsigned int nvqs)
+{
+	rlim_t want = 3 * nvqs + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return vg_fail(d, -errno, "getrlimit: %m");
+	if (rl.rlim_cur >= want)
+		return 0;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want;	/* root may raise it */
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return vg_fail(d, -errno, "%u queues need %llu open files: %m",
+			       nvqs, (unsigned long long)want);
+	return 0;
+}
+
 int vg_open(struct vg_dev **dp, const struct vg_opts *o)
 {
 	struct vg_dev *d;
@@ -164,6 +184,9 @@ int vg_open(struct vg_dev **dp, const struct vg_opts *o)
 	if (rc)
 		goto err;
 	d->nvqs = VG_VQ_REQ0 + o->nr_io_queues;
+	rc = enough_files(d, d->nvqs);
+	if (rc)
+		goto err;
 	for (i = 0; i < d->nvqs; i++) {
 		struct vg_vq *vq = &d->vq[i];
 

@@ -48,7 +48,7 @@ struct vhost_vring_worker {
 #endif
 
 #define VG_MAX_REGIONS	4
-#define VG_MAX_IO_VQS	128		/* what vhost-scsi and fastvhost serve */
+#define VG_MAX_IO_VQS	1024		/* fastvhost; vhost-scsi: max_io_vqs (128) */
 #define VG_MAX_VQS	(2 + VG_MAX_IO_VQS)
 #define VG_VQ_CTRL	0
 #define VG_VQ_EVENT	1
