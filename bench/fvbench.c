@@ -61,6 +61,7 @@ struct opts {
 	uint64_t seed;
 	bool worker_per_vq;
 	bool dirty_log;
+	unsigned int regions;		/* memory table size; 1: the arena */
 	bool spin;			/* reap by polling the used ring */
 	bool human;
 	const char *label;
@@ -601,6 +602,8 @@ static void usage(int rc)
 "      --spin            reap by watching the used ring, calls off, no sleeping\n"
 "      --dirty-log       log dirty pages as during a live migration\n"
 "                        (VHOST_F_LOG_ALL, VHOST_SET_LOG_BASE, VHOST_VRING_F_LOG)\n"
+"      --regions N       memory table of N regions: the arena and N-1 pages\n"
+"                        above it that no I/O uses (default 1)\n"
 "      --seed N          PRNG seed (default 1)\n"
 "      --label TEXT      copied into the output\n"
 "      --tag KEY=VALUE   copied into the output's \"tags\" (repeatable)\n"
@@ -613,7 +616,7 @@ static void usage(int rc)
 static void parse(int argc, char **argv, struct opts *o)
 {
 	enum { O_RW = 256, O_MIX, O_RAMP, O_SIZE, O_RING, O_WPV, O_SPIN, O_SEED,
-	       O_LABEL, O_TAG, O_LOG };
+	       O_LABEL, O_TAG, O_LOG, O_REGIONS };
 	static const struct option lo[] = {
 		{ "dev", required_argument, NULL, 'd' },
 		{ "wwn", required_argument, NULL, 'w' },
@@ -632,6 +635,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "worker-per-vq", no_argument, NULL, O_WPV },
 		{ "spin", no_argument, NULL, O_SPIN },
 		{ "dirty-log", no_argument, NULL, O_LOG },
+		{ "regions", required_argument, NULL, O_REGIONS },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "tag", required_argument, NULL, O_TAG },
@@ -656,6 +660,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->runtime = 5;
 	o->ramp = 0.5;
 	o->seed = 1;
+	o->regions = 1;
 	while ((c = getopt_long(argc, argv, "d:w:t:l:b:q:j:r:n:Hh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->dev = optarg; break;
@@ -675,6 +680,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case O_WPV: o->worker_per_vq = true; break;
 		case O_SPIN: o->spin = true; break;
 		case O_LOG: o->dirty_log = true; break;
+		case O_REGIONS: o->regions = (unsigned int)parse_count(optarg, "regions"); break;
 		case O_SEED: o->seed = parse_count(optarg, "seed"); break;
 		case O_LABEL: o->label = optarg; break;
 		case O_TAG:
@@ -764,6 +770,44 @@ static int dirty_log_on(struct vg_dev *d)
 	return rc;
 }
 
+/*
+ * A memory table as large as a guest with many DIMMs gives: the arena,
+ * then @n - 1 regions of a page each above it.  Every buffer stays in the
+ * arena, so what changes is the lookup of each address among @n.
+ */
+static int many_regions(struct vg_dev *d, unsigned int n)
+{
+	const struct vg_region *r = &d->reg[0];
+	struct vhost_memory *m;
+	unsigned int i;
+	char *pages;
+	int rc;
+
+	if (n < 2)
+		return 0;
+	pages = mmap(NULL, (size_t)(n - 1) * 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pages == MAP_FAILED)
+		return -errno;
+	m = calloc(1, sizeof(*m) + n * sizeof(m->regions[0]));
+	if (!m)
+		return -ENOMEM;
+	m->nregions = n;
+	m->regions[0].guest_phys_addr = r->gpa;
+	m->regions[0].memory_size = r->size;
+	m->regions[0].userspace_addr = (uintptr_t)r->host;
+	for (i = 1; i < n; i++) {
+		struct vhost_memory_region *v = &m->regions[i];
+
+		v->guest_phys_addr = r->gpa + r->size + (i - 1) * 8192ULL;
+		v->memory_size = 4096;
+		v->userspace_addr = (uintptr_t)(pages + (size_t)(i - 1) * 4096);
+	}
+	rc = vg_ioctl(d, VHOST_SET_MEM_TABLE, m, "VHOST_SET_MEM_TABLE");
+	free(m);
+	return rc;
+}
+
 /* ---- output ---- */
 
 static void json_str(FILE *f, const char *s)
@@ -838,10 +882,11 @@ static void report(const struct opts *o, const struct result *r)
 	fprintf(f, "\"tpgt\":%u,\"lun\":%u,", o->tpgt, o->lun);
 	json_kv(f, "rw", o->rw, true);
 	fprintf(f, "\"rwmixread\":%u,\"bs\":%u,\"iodepth\":%u,\"queues\":%u,"
-		"\"ring\":%u,\"worker_per_vq\":%s,\"spin\":%s,\"dirty_log\":%s,",
+		"\"ring\":%u,\"worker_per_vq\":%s,\"spin\":%s,\"dirty_log\":%s,"
+		"\"regions\":%u,",
 		o->read_pct, o->bs, o->iodepth, o->queues, o->ring,
 		o->worker_per_vq ? "true" : "false", o->spin ? "true" : "false",
-		o->dirty_log ? "true" : "false");
+		o->dirty_log ? "true" : "false", o->regions);
 	fprintf(f, "\"lun_blocks\":%" PRIu64 ",\"lun_block_size\":%u,",
 		r->lun_blocks, r->lun_block_size);
 	fprintf(f, "\"ok\":%s,", r->errors || r->err ? "false" : "true");
@@ -935,6 +980,9 @@ int main(int argc, char **argv)
 	rc = o.dirty_log ? dirty_log_on(d) : 0;
 	if (rc)
 		die("%s: dirty logging: %s", o.dev, strerror(-rc));
+	rc = many_regions(d, o.regions);
+	if (rc)
+		die("%s: %u memory regions: %s", o.dev, o.regions, strerror(-rc));
 	d->quiet = true;
 	/* A first command may meet a unit attention; then size the LUN. */
 	vg_tur(vg_ioq(d, 0), (uint16_t)o.lun, &tur);

@@ -23,7 +23,8 @@ METRICS = [
     ("driver_us_per_io", lambda r: r["cpu"]["driver_us_per_io"]),
     ("machine_us_per_io", lambda r: r["cpu"]["machine_us_per_io"]),
 ]
-VARIANT_ORDER = ["stock", "stock-mq", "fv-poll-off", "fv-adaptive", "fv-dirtylog"]
+VARIANT_ORDER = ["stock", "stock-mq", "fv-poll-off", "fv-adaptive", "fv-dirtylog",
+                 "fv-regions"]
 
 
 def load(path):
@@ -136,6 +137,22 @@ def logging_cost(summary):
     return out
 
 
+def regions_cost(summary):
+    """IOPS and p50 with a memory table of 509 regions over one region,
+    every row: fv-regions against fv-poll-off, same target."""
+    out = []
+    for e in summary:
+        if e["variant"] != "fv-regions":
+            continue
+        base = next((b for b in summary if b["row"] == e["row"]
+                     and b["variant"] == "fv-poll-off"), None)
+        if base and base["median"]["iops"] and base["median"]["lat_p50_us"]:
+            out.append("%s with 509 memory regions: IOPS %.2f, p50 %.2f of one region's"
+                       % (e["row"], e["median"]["iops"] / base["median"]["iops"],
+                          e["median"]["lat_p50_us"] / base["median"]["lat_p50_us"]))
+    return out
+
+
 def polling_verdict(summary, row):
     """The QD1 4 KiB randread p50 of fv-adaptive against the others."""
     same = {e["variant"]: e["median"]["lat_p50_us"] for e in summary
@@ -239,6 +256,9 @@ def main():
     logging = logging_cost(summary)
     for v in logging:
         print(v)
+    regions = regions_cost(summary)
+    for v in regions:
+        print(v)
     if bad:
         print("%d failed run(s) left out: %s" % (len(bad), "; ".join(
             "%s/%s: %s" % (r["tags"].get("row"), r["tags"].get("variant"), r["error"])
@@ -246,6 +266,7 @@ def main():
     with open(a.json, "w") as f:
         json.dump({"kernel": kver, "note": a.note, "runtime_s": runtime,
                    "polling": verdicts, "dirty_logging": logging,
+                   "memory_regions": regions,
                    "failed_runs": len(bad), "rows": summary, "runs": runs},
                   f, indent=1)
     if a.png and chart(kver, summary, a.png, os.path.dirname(os.path.abspath(a.json))):

@@ -37,7 +37,7 @@ run() {	# run NAME ARGS...: fvbench for 1 s, then check its JSON
 	check_json "$tmp/$name.json"
 }
 
-ktap_plan 6
+ktap_plan 7
 # Not through ktap_run: that runs in a subshell, and bt_down needs the
 # state bt_up leaves.
 if [ ! -x "$bin" ]; then
@@ -54,6 +54,8 @@ ktap_run "fastvhost: randrw 8k qd4 on 2 queues" \
 	run fv -d /dev/fastvhost -w "$BT_FV" --rw randrw --bs 8k -q 4 -j 2 -l $BT_LUN_FILE
 ktap_run "fastvhost: randread 4k qd32 with dirty logging on (bench variant fv-dirtylog)" \
 	run fv_log -d /dev/fastvhost -w "$BT_FV" --rw randread -q 32 --dirty-log
+ktap_run "fastvhost: randread 4k qd32 with 509 memory regions (bench variant fv-regions)" \
+	run fv_regions -d /dev/fastvhost -w "$BT_FV" --rw randread -q 32 --regions 509
 # VHOST_NEW_WORKER exists from Linux 6.5 on.
 if [ "$(printf '%s\n' 6.5 "$(uname -r)" | sort -V | head -n1)" = 6.5 ]; then
 	ktap_run "stock vhost_scsi with a worker per queue" \

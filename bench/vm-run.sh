@@ -47,6 +47,7 @@ variants=(
 	"fv-poll-off /dev/fastvhost  $BT_FV_NOPOLL"
 	"fv-adaptive /dev/fastvhost  $BT_FV"
 	"fv-dirtylog /dev/fastvhost  $BT_FV --dirty-log"
+	"fv-regions  /dev/fastvhost  $BT_FV_NOPOLL --regions 509"
 )
 bt_up "${BENCH_MIB:-128}" || { echo "bench: target setup failed"; bt_down; exit 1; }
 trap 'bt_down || echo "bench: teardown failed"' EXIT
