@@ -10,7 +10,9 @@
 #   make check-debug     the debug-kernel leg alone (lockdep, KASAN, kmemleak)
 #   make coverage        the debug kernel's tests with a GCOV build: kmod/ line coverage
 #   make vm KVER=...     interactive shell in the test VM
-#   make install         install module, fvctl, man page and completion on this host
+#   make install         install the module (then depmod) and install-user on this host
+#   make install-user    fvctl, its man page and completion, the netlink spec, fastvhost.service
+#   make uninstall       take both out again (uninstall-module, uninstall-user; same variables)
 
 # Default kernel: the running one when its headers are installed, else the
 # Debian 6.1 kernel the tests use.
@@ -23,7 +25,18 @@ FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/
 CC ?= gcc
 export CC
 
-.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e migrate fuzz coverage vm install clean help
+.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e migrate fuzz coverage vm install install-module install-user uninstall uninstall-module uninstall-user clean help
+
+# Where make install puts things: DESTDIR and PREFIX as usual; the module
+# under INSTALL_MOD_PATH (kbuild's; depmod runs only when it is unset).
+export PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+LIBDIR ?= $(PREFIX)/lib
+DATADIR ?= $(PREFIX)/share
+UNITDIR ?= $(LIBDIR)/systemd/system
+INSTALL_MOD_DIR ?= extra
+MODDIR = $(INSTALL_MOD_PATH)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)
 
 all: module ctl selftests
 
@@ -93,10 +106,38 @@ coverage:
 vm: module selftests
 	@scripts/vmtest --kver $(KVER) --interactive
 
-install: module ctl
-	$(MAKE) -C $(KDIR) M=$(B) modules_install
-	depmod -a $(KVER)
+install: install-module install-user
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(B) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
+	$(if $(INSTALL_MOD_PATH),,depmod -a $(KVER))
+
+# The service's files, with this installation's paths in them.
+dist_subst = sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	-e 's|@SBINDIR@|$(SBINDIR)|g'
+
+install-user: ctl
 	$(MAKE) -C ctl install
+	install -D -m 0644 uapi/fastvhost.yaml $(DESTDIR)$(DATADIR)/fastvhost/fastvhost.yaml
+	@mkdir -p $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBDIR)/fastvhost
+	$(dist_subst) dist/fastvhost.service.in > $(DESTDIR)$(UNITDIR)/fastvhost.service
+	$(dist_subst) dist/fastvhost-service.in > $(DESTDIR)$(LIBDIR)/fastvhost/fastvhost-service
+	chmod 0755 $(DESTDIR)$(LIBDIR)/fastvhost/fastvhost-service
+	install -D -m 0644 dist/fastvhost.default $(DESTDIR)$(SYSCONFDIR)/default/fastvhost
+
+uninstall: uninstall-module uninstall-user
+
+uninstall-module:
+	rm -f $(addprefix $(MODDIR)/kmod/fastvhost.ko,'' .xz .zst)
+	-rmdir $(MODDIR)/kmod 2>/dev/null
+	$(if $(INSTALL_MOD_PATH),,depmod -a $(KVER))
+
+# Saved configurations (/etc/fastvhost/) stay: they are the operator's.
+uninstall-user:
+	$(MAKE) -C ctl uninstall
+	rm -f $(DESTDIR)$(DATADIR)/fastvhost/fastvhost.yaml $(DESTDIR)$(UNITDIR)/fastvhost.service \
+		$(DESTDIR)$(LIBDIR)/fastvhost/fastvhost-service $(DESTDIR)$(SYSCONFDIR)/default/fastvhost
+	-rmdir $(DESTDIR)$(DATADIR)/fastvhost $(DESTDIR)$(LIBDIR)/fastvhost 2>/dev/null
 
 clean:
 	rm -rf build kmod/fastvhost.ko
@@ -104,4 +145,4 @@ clean:
 	-$(MAKE) -C selftests clean
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# *//'
+	@sed -n '3,15p' Makefile | sed 's/^# *//'

@@ -10,7 +10,7 @@ pkgs=(
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
 	qemu-system-x86 targetcli-fb dbus busybox-static
 	libnl-3-dev libnl-genl-3-dev pkg-config
-	sparse fio sg3-utils python3-yaml python3-jsonschema lcov nvme-cli
+	sparse fio sg3-utils python3-yaml python3-jsonschema lcov nvme-cli systemd
 )
 
 missing=()
