@@ -90,6 +90,12 @@ void json_uint(struct json *j, const char *key, uint64_t val)
 	fprintf(j->f, "%" PRIu64, val);
 }
 
+void json_double(struct json *j, const char *key, double val, int decimals)
+{
+	member(j, key);
+	fprintf(j->f, "%.*f", decimals, val);
+}
+
 void json_int(struct json *j, const char *key, int64_t val)
 {
 	member(j, key);

@@ -26,6 +26,7 @@ void json_arr_close(struct json *j);
 void json_str(struct json *j, const char *key, const char *val);
 void json_uint(struct json *j, const char *key, uint64_t val);
 void json_int(struct json *j, const char *key, int64_t val);
+void json_double(struct json *j, const char *key, double val, int decimals);
 void json_bool(struct json *j, const char *key, bool val);
 
 #endif

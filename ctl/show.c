@@ -182,6 +182,35 @@ int fv_get(struct fv_nl *nl, uint8_t cmd, const char *wwn, fv_nl_cb cb, void *ar
 	return ret;
 }
 
+/*
+ * fv_get() for each target of @wwns, a comma-separated list (NULL: every
+ * target), in its order; every one is tried, the first failure returned.
+ */
+int fv_get_list(struct fv_nl *nl, uint8_t cmd, const char *wwns, fv_nl_cb cb, void *arg)
+{
+	char wwn[FASTVHOST_WWN_LEN];
+	const char *p = wwns, *end;
+	int ret = 0, r;
+	size_t n;
+
+	if (!wwns)
+		return fv_get(nl, cmd, NULL, cb, arg);
+	for (; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ',');
+		n = (size_t)(end - p);
+		if (!n || n >= sizeof(wwn)) {
+			r = fv_err("--wwn wants target names separated by commas, not '%s'", wwns);
+		} else {
+			memcpy(wwn, p, n);
+			wwn[n] = '\0';
+			r = fv_get(nl, cmd, wwn, cb, arg);
+		}
+		if (!ret)
+			ret = r;
+	}
+	return ret;
+}
+
 int cmd_show(struct fv_opts *o)
 {
 	struct json js, *j = NULL;
@@ -195,7 +224,7 @@ int cmd_show(struct fv_opts *o)
 		json_init(j, stdout, o->pretty);
 		json_arr_open(j, NULL);
 	}
-	ret = fv_get(&nl, FASTVHOST_CMD_TARGET_GET, o->wwn, on_target, j);
+	ret = fv_get_list(&nl, FASTVHOST_CMD_TARGET_GET, o->wwn, on_target, j);
 	if (j)
 		json_arr_close(j);
 	fvnl_close(&nl);

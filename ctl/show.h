@@ -6,5 +6,6 @@
 
 /* Get one target (wwn) or dump all, for cmd; prints errors, returns a status. */
 int fv_get(struct fv_nl *nl, uint8_t cmd, const char *wwn, fv_nl_cb cb, void *arg);
+int fv_get_list(struct fv_nl *nl, uint8_t cmd, const char *wwns, fv_nl_cb cb, void *arg);
 
 #endif

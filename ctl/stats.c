@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fvctl stats: per-queue statistics over netlink (stats-get), once or
- * every --watch seconds, and stats-reset.
+ * every --watch seconds with each queue's rates since the sample before,
+ * and stats-reset.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +19,25 @@
 #include "spec.h"
 
 static volatile sig_atomic_t stop;
+
+/* A queue's counters at one sample, for the rates of the next. */
+struct sample {
+	char wwn[FASTVHOST_WWN_LEN];
+	uint64_t index, requests, rd, wr;
+};
+
+struct samples {
+	struct sample *s;
+	size_t n, cap;
+};
+
+/* What a pass over the targets prints with, and keeps for the next. */
+struct pass {
+	struct json *j;
+	struct samples prev, cur;
+	double secs;			/* since the previous pass; 0: none */
+	const char *wwn;		/* the target on_stats is in */
+};
 
 static void on_signal(int sig)
 {
@@ -72,9 +92,54 @@ static void show_latency(struct nlattr *q)
 	putchar('\n');
 }
 
-static void show_queue(struct nlattr *q)
+static const struct sample *find(const struct samples *ss, const char *wwn, uint64_t index)
+{
+	size_t i;
+
+	for (i = 0; i < ss->n; i++)
+		if (ss->s[i].index == index && !strcmp(ss->s[i].wwn, wwn))
+			return &ss->s[i];
+	return NULL;
+}
+
+/*
+ * Keep queue @tb's counters in this pass; true with @rate (requests, MiB
+ * read and written a second) when the pass before had the queue too and
+ * its counters have not gone back (a reset, a new guest).
+ */
+static bool sample(struct pass *p, struct nlattr **tb, double rate[3])
+{
+	struct sample now = {
+		.index = u(tb, FASTVHOST_A_QUEUE_INDEX),
+		.requests = u(tb, FASTVHOST_A_QUEUE_REQUESTS),
+		.rd = u(tb, FASTVHOST_A_QUEUE_BYTES_READ),
+		.wr = u(tb, FASTVHOST_A_QUEUE_BYTES_WRITTEN),
+	};
+	const struct sample *was;
+	struct sample *more;
+
+	snprintf(now.wwn, sizeof(now.wwn), "%s", p->wwn);
+	if (p->cur.n == p->cur.cap) {
+		more = realloc(p->cur.s, (p->cur.cap * 2 + 16) * sizeof(*more));
+		if (!more)
+			return false;
+		p->cur.s = more;
+		p->cur.cap = p->cur.cap * 2 + 16;
+	}
+	p->cur.s[p->cur.n++] = now;
+	was = p->secs > 0 ? find(&p->prev, p->wwn, now.index) : NULL;
+	if (!was || now.requests < was->requests || now.rd < was->rd || now.wr < was->wr)
+		return false;
+	rate[0] = (double)(now.requests - was->requests) / p->secs;
+	rate[1] = (double)(now.rd - was->rd) / p->secs / (1 << 20);
+	rate[2] = (double)(now.wr - was->wr) / p->secs / (1 << 20);
+	return true;
+}
+
+static void show_queue(struct pass *p, struct nlattr *q)
 {
 	struct nlattr *tb[FASTVHOST_A_QUEUE_MAX + 1];
+	double rate[3];
 
 	if (nla_parse_nested(tb, FASTVHOST_A_QUEUE_MAX, q, NULL))
 		return;
@@ -92,21 +157,54 @@ static void show_queue(struct nlattr *q)
 	       u(tb, FASTVHOST_A_QUEUE_POLL_HITS), u(tb, FASTVHOST_A_QUEUE_POLL_MISSES),
 	       (double)u(tb, FASTVHOST_A_QUEUE_POLL_NS) / 1e6,
 	       (double)u(tb, FASTVHOST_A_QUEUE_POLL_WINDOW_NS) / 1e3);
+	if (sample(p, tb, rate))
+		printf("    rate %.0f requests/s read %.2f MiB/s written %.2f MiB/s\n",
+		       rate[0], rate[1], rate[2]);
 	show_latency(q);
+}
+
+/* A target's "rates" in JSON: one object a queue the pass before had. */
+static void json_rates(struct pass *p, struct nlattr *attrs, int len)
+{
+	struct nlattr *tb[FASTVHOST_A_QUEUE_MAX + 1], *a;
+	bool open = false;
+	double rate[3];
+	int rem;
+
+	nla_for_each_attr(a, attrs, len, rem) {
+		if (nla_type(a) != FASTVHOST_A_TARGET_QUEUE ||
+		    nla_parse_nested(tb, FASTVHOST_A_QUEUE_MAX, a, NULL) ||
+		    !sample(p, tb, rate))
+			continue;
+		if (!open)
+			json_arr_open(p->j, "rates");
+		open = true;
+		json_obj_open(p->j, NULL);
+		json_uint(p->j, "index", u(tb, FASTVHOST_A_QUEUE_INDEX));
+		json_double(p->j, "requests-per-s", rate[0], 1);
+		json_double(p->j, "read-mib-per-s", rate[1], 3);
+		json_double(p->j, "written-mib-per-s", rate[2], 3);
+		json_obj_close(p->j);
+	}
+	if (open)
+		json_arr_close(p->j);
 }
 
 static int on_stats(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, int len, void *arg)
 {
-	struct json *j = arg;
+	struct pass *p = arg;
+	struct json *j = p->j;
 	struct nlattr *a;
 	int rem;
 
 	(void)cmd;
 	if (!tb[FASTVHOST_A_TARGET_WWN])
 		return 0;
+	p->wwn = nla_get_string(tb[FASTVHOST_A_TARGET_WWN]);
 	if (j) {
 		json_obj_open(j, NULL);
 		spec_json(j, &fv_target_set, attrs, len);
+		json_rates(p, attrs, len);
 		json_obj_close(j);
 		return 0;
 	}
@@ -118,7 +216,7 @@ static int on_stats(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, int l
 	printf(" owner-pid %" PRIu64 "\n", u(tb, FASTVHOST_A_TARGET_OWNER_PID));
 	nla_for_each_attr(a, attrs, len, rem)
 		if (nla_type(a) == FASTVHOST_A_TARGET_QUEUE)
-			show_queue(a);
+			show_queue(p, a);
 	return 0;
 }
 
@@ -157,42 +255,60 @@ static int reset(struct fv_nl *nl, const char *wwn)
 	return fv_err("%s: %s", wwn, fvnl_strerror(nl));
 }
 
-/* Every target when wwn is NULL, however many. */
-static int reset_all(struct fv_nl *nl, const char *wwn)
+/* The targets of @wwns (NULL: every one, however many); none if one is missing. */
+static int reset_all(struct fv_nl *nl, const char *wwns)
 {
 	struct names names = { 0 };
 	size_t i;
 	int ret;
 
-	if (wwn)
-		return reset(nl, wwn);
-	ret = fv_get(nl, FASTVHOST_CMD_TARGET_GET, NULL, collect, &names);
+	ret = fv_get_list(nl, FASTVHOST_CMD_TARGET_GET, wwns, collect, &names);
 	for (i = 0; !ret && i < names.n; i++)
 		ret = reset(nl, names.wwn[i]);
 	free(names.wwn);
 	return ret;
 }
 
-static int once(struct fv_nl *nl, struct fv_opts *o)
+static double now_s(void)
 {
-	struct json js, *j = NULL;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One pass; @p keeps its counters (and when) for the next one's rates. */
+static int once(struct fv_nl *nl, struct fv_opts *o, struct pass *p, double *when)
+{
+	struct samples old = p->prev;
+	struct json js;
+	double t = now_s();
 	int ret;
 
+	p->j = NULL;
+	p->secs = *when > 0 ? t - *when : 0;
 	if (o->json) {
-		j = &js;
-		json_init(j, stdout, o->pretty);
-		json_arr_open(j, NULL);
+		p->j = &js;
+		json_init(p->j, stdout, o->pretty);
+		json_arr_open(p->j, NULL);
 	}
-	ret = fv_get(nl, FASTVHOST_CMD_STATS_GET, o->wwn, on_stats, j);
-	if (j)
-		json_arr_close(j);
+	ret = fv_get_list(nl, FASTVHOST_CMD_STATS_GET, o->wwn, on_stats, p);
+	if (p->j)
+		json_arr_close(p->j);
 	fflush(stdout);
+	/* This pass's counters become the next one's "before". */
+	p->prev = p->cur;
+	p->cur = old;
+	p->cur.n = 0;
+	*when = t;
 	return ret;
 }
 
 int cmd_stats(struct fv_opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct pass p = { 0 };
+	double last = 0;
 	struct timespec ts;
 	struct fv_nl nl;
 	char when[64];
@@ -209,9 +325,8 @@ int cmd_stats(struct fv_opts *o)
 		}
 	}
 	if (!o->watch) {
-		ret = once(&nl, o);
-		fvnl_close(&nl);
-		return ret;
+		ret = once(&nl, o, &p, &last);
+		goto out;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -223,10 +338,13 @@ int cmd_stats(struct fv_opts *o)
 			strftime(when, sizeof(when), "%F %T", localtime(&now));
 			printf("%s\n", when);
 		}
-		ret = once(&nl, o);
+		ret = once(&nl, o, &p, &last);
 		if (!o->json && !stop)
 			putchar('\n');
 	}
+out:
+	free(p.prev.s);
+	free(p.cur.s);
 	fvnl_close(&nl);
 	return ret;
 }

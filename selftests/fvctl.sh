@@ -595,6 +595,13 @@ stats() {
 	grep -q "target $w2: no guest attached" "$tmp/stats" || { cat "$tmp/stats"; return 1; }
 	"$fvctl" -j stats | pyjson "sorted(t['wwn'] for t in d) == ['$w1', '$w2']" || return 1
 	"$fvctl" stats -j --wwn $w2 | pyjson "d[0]['wwn'] == '$w2'" || return 1
+	# Several targets, in the order given; a missing one fails the command.
+	"$fvctl" stats -j --wwn $w2,$w1 | pyjson "[t['wwn'] for t in d] == ['$w2', '$w1']" || return 1
+	"$fvctl" show -j --wwn $w1,$w2 | pyjson "[t['wwn'] for t in d] == ['$w1', '$w2']" || return 1
+	[ "$("$fvctl" show --wwn $w2,$w1 | grep -c '^target ')" = 2 ] || return 1
+	fails "no target naa.5001405f0000dead" "$fvctl" show --wwn $w1,naa.5001405f0000dead || return 1
+	fails "wwn wants target names separated by commas" "$fvctl" stats --wwn $w1,,$w2 || return 1
+	fails "no target naa.5001405f0000dead" "$fvctl" stats --reset --wwn naa.5001405f0000dead,$w1 || return 1
 	"$fvctl" stats --reset --wwn $w1 || return 1
 	"$fvctl" stats --reset || return 1
 	fails "no target" "$fvctl" stats --wwn naa.5001405f0000dead || return 1
@@ -603,6 +610,37 @@ stats() {
 	[ $? = 0 ] || { echo "stats --watch did not end cleanly on SIGINT"; return 1; }
 	[ "$(wc -l < "$tmp/watch")" -ge 2 ] || { echo "stats --watch printed:"; cat "$tmp/watch"; return 1; }
 	while read -r l; do echo "$l" | pyjson "len(d) == 2" || return 1; done < "$tmp/watch"
+}
+
+# --watch: each queue's rate since the sample before, from the second on,
+# while the holder reads on its first request queue (2) and not the other.
+watch_rates() {
+	local rc=0
+	hold $w1 || return 1
+	echo "io 1000000 200" >&9
+	timeout --preserve-status -s INT 2.8 "$fvctl" stats --wwn $w1 --watch 0.5 >"$tmp/wtext"
+	timeout --preserve-status -s INT 2.8 "$fvctl" -j stats --wwn $w1 --watch 0.5 >"$tmp/wjson"
+	echo "stop" >&9
+	grep -m2 "rate" "$tmp/wtext"
+	python3 - "$tmp/wtext" "$tmp/wjson" <<-'PY' || rc=1
+	import json, re, sys
+	text = open(sys.argv[1]).read().split("\n\n")
+	# Text: none in the first sample; then queue 2 moves and queue 3 not.
+	assert "rate" not in text[0], text[0]
+	q2 = [float(m) for m in re.findall(r"queue 2\n.*\n.*\n    rate (\S+) requests/s", "\n\n".join(text[1:]))]
+	q3 = [float(m) for m in re.findall(r"queue 3\n.*\n.*\n    rate (\S+) requests/s", "\n\n".join(text[1:]))]
+	assert q2 and max(q2) > 0 and q3 and max(q3) == 0, (q2, q3)
+	# JSON: "rates" from the second sample on, by queue index.
+	js = [json.loads(l) for l in open(sys.argv[2])]
+	assert len(js) >= 3 and "rates" not in js[0][0], js[0]
+	r = {q["index"]: q for q in js[-1][0]["rates"]}
+	assert sorted(r) == [0, 1, 2, 3], r
+	assert any(p[0]["rates"][2]["requests-per-s"] > 0 for p in js[1:]), js
+	assert r[3]["requests-per-s"] == 0 and r[2]["written-mib-per-s"] == 0, r
+	print("queue 2:", q2, "requests/s")
+	PY
+	release || rc=1
+	return $rc
 }
 
 save_restore() {
@@ -724,7 +762,7 @@ teardown() {
 	return $ret
 }
 
-ktap_plan 24
+ktap_plan 25
 ktap_run "setup: module, rd_mcp and fileio backstores" setup
 ktap_run "version, help, unknown commands and options" basics
 ktap_run "attach ramdisk, rd_mcp_0 and fileio LUNs with settings" attach
@@ -744,6 +782,7 @@ ktap_run "1024 request queues on VMM workers of their own: 130 threads, stats -j
 ktap_run "stats --reset without --wwn resets a target after 70 others" reset_all
 ktap_run "monitor prints LUN and attach events, ends on SIGINT/SIGTERM" monitor
 ktap_run "stats as text and JSON, --reset, --watch" stats
+ktap_run "stats --watch: each queue's rates, text and JSON, from the second sample" watch_rates
 ktap_run "polling: the window grows to poll-max at a steady pace, shrinks after a pause, idle costs nothing" polling
 ktap_run "save and restore round-trip" save_restore
 ktap_run "save, rmmod, insmod, restore: same targets and settings, guests attach again" reload_restore
