@@ -29,7 +29,7 @@ export CC
 
 # Where make install puts things: DESTDIR and PREFIX as usual; the module
 # under INSTALL_MOD_PATH (kbuild's; depmod runs only when it is unset).
-export PREFIX ?= /usr/local
+PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 LIBDIR ?= $(PREFIX)/lib

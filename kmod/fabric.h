@@ -21,7 +21,6 @@
 #define FV_MAX_PROT_PAGES	(FV_MAX_DATA_SG / 64)
 
 #define FV_CFG_MAX_VQS	FASTVHOST_MAX_QUEUES	/* control, event, request queues */
-#define FV_CFG_MAX_IO_VQS	(FV_CFG_MAX_VQS - 2)
 #define FV_CFG_NO_WORKER	0xff	/* in map[]: the default spread */
 /* Workers are numbered below FASTVHOST_MAX_WORKERS; queues may share one. */
 static_assert(FASTVHOST_MAX_WORKERS <= FV_CFG_NO_WORKER);
