@@ -13,6 +13,7 @@
 #   make install         install the module (then depmod) and install-user on this host
 #   make install-user    fvctl, its man page and completion, the netlink spec, fastvhost.service
 #   make uninstall       take both out again (uninstall-module, uninstall-user; same variables)
+#   make gen             regenerate the netlink code from uapi/fastvhost.yaml (scripts/nlgen)
 
 # Default kernel: the running one when its headers are installed, else the
 # Debian 6.1 kernel the tests use.
@@ -25,7 +26,7 @@ FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/
 CC ?= gcc
 export CC
 
-.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e migrate fuzz coverage vm install install-module install-user uninstall uninstall-module uninstall-user clean help
+.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e migrate fuzz coverage vm install install-module install-user uninstall uninstall-module uninstall-user gen clean help
 
 # Where make install puts things: DESTDIR and PREFIX as usual; the module
 # under INSTALL_MOD_PATH (kbuild's; depmod runs only when it is unset).
@@ -63,6 +64,10 @@ deps:
 
 check:
 	@scripts/check
+
+# The uapi header, the kernel's policies and ops, fvctl's attribute tables.
+gen:
+	@scripts/nlgen
 
 # checkpatch --strict over the module sources; ignores are in .checkpatch.conf.
 style:
@@ -145,4 +150,4 @@ clean:
 	-$(MAKE) -C selftests clean
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# *//'
+	@sed -n '3,/^$$/{/^#/p}' Makefile | sed 's/^# *//'

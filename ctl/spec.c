@@ -1,81 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * uapi/fastvhost.yaml's attribute sets, for decoding replies generically.
+ * Replies decoded generically, with the attribute tables scripts/nlgen
+ * generates from uapi/fastvhost.yaml (spec-gen.c).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fastvhost.h>
 
 #include "spec.h"
-
-const char *const fv_node_sources[] = {
-	[FASTVHOST_NODE_SOURCE_ANY] = "any",
-	[FASTVHOST_NODE_SOURCE_FIXED] = "fixed",
-	[FASTVHOST_NODE_SOURCE_DEVICE] = "device",
-	[FASTVHOST_NODE_SOURCE_NO_PREFERENCE] = "no-preference",
-	NULL,
-};
-
-static const struct fv_attr lun_attrs[FASTVHOST_A_LUN_MAX + 1] = {
-	[FASTVHOST_A_LUN_INDEX] = { "index", FV_U32 },
-	[FASTVHOST_A_LUN_BACKSTORE] = { "backstore", FV_STR },
-	[FASTVHOST_A_LUN_NODE] = { "node", FV_S32 },
-};
-
-const struct fv_aset fv_lun_set = { FASTVHOST_A_LUN_MAX, lun_attrs };
-
-static const struct fv_attr tpg_attrs[FASTVHOST_A_TPG_MAX + 1] = {
-	[FASTVHOST_A_TPG_TPGT] = { "tpgt", FV_U16 },
-	[FASTVHOST_A_TPG_NEXUS] = { "nexus", FV_STR },
-	[FASTVHOST_A_TPG_LUN] = { "lun", FV_NEST, true, &fv_lun_set },
-};
-
-const struct fv_aset fv_tpg_set = { FASTVHOST_A_TPG_MAX, tpg_attrs };
-
-static const struct fv_attr queue_attrs[FASTVHOST_A_QUEUE_MAX + 1] = {
-	[FASTVHOST_A_QUEUE_INDEX] = { "index", FV_U32 },
-	[FASTVHOST_A_QUEUE_WORKER] = { "worker", FV_U32 },
-	[FASTVHOST_A_QUEUE_CPU] = { "cpu", FV_S32 },
-	[FASTVHOST_A_QUEUE_NODE] = { "node", FV_S32 },
-	[FASTVHOST_A_QUEUE_PID] = { "pid", FV_U32 },
-	[FASTVHOST_A_QUEUE_BROKEN] = { "broken", FV_FLAG },
-	[FASTVHOST_A_QUEUE_REQUESTS] = { "requests", FV_U64 },
-	[FASTVHOST_A_QUEUE_BYTES_READ] = { "bytes-read", FV_U64 },
-	[FASTVHOST_A_QUEUE_BYTES_WRITTEN] = { "bytes-written", FV_U64 },
-	[FASTVHOST_A_QUEUE_KICKS] = { "kicks", FV_U64 },
-	[FASTVHOST_A_QUEUE_INTERRUPTS] = { "interrupts", FV_U64 },
-	[FASTVHOST_A_QUEUE_ERRORS] = { "errors", FV_U64 },
-	[FASTVHOST_A_QUEUE_INFLIGHT] = { "inflight", FV_U32 },
-	[FASTVHOST_A_QUEUE_POLL_HITS] = { "poll-hits", FV_U64 },
-	[FASTVHOST_A_QUEUE_POLL_MISSES] = { "poll-misses", FV_U64 },
-	[FASTVHOST_A_QUEUE_POLL_NS] = { "poll-ns", FV_U64 },
-	[FASTVHOST_A_QUEUE_POLL_WINDOW_NS] = { "poll-window-ns", FV_U32 },
-	[FASTVHOST_A_QUEUE_LATENCY] = { "latency", FV_U64, true },
-	[FASTVHOST_A_QUEUE_VMM_WORKER] = { "vmm-worker", FV_U32 },
-};
-
-const struct fv_aset fv_queue_set = { FASTVHOST_A_QUEUE_MAX, queue_attrs };
-
-static const struct fv_attr target_attrs[FASTVHOST_A_TARGET_MAX + 1] = {
-	[FASTVHOST_A_TARGET_WWN] = { "wwn", FV_STR },
-	[FASTVHOST_A_TARGET_TPG] = { "tpg", FV_NEST, true, &fv_tpg_set },
-	[FASTVHOST_A_TARGET_OWNER_PID] = { "owner-pid", FV_U32 },
-	[FASTVHOST_A_TARGET_NODE] = { "node", FV_S32 },
-	[FASTVHOST_A_TARGET_NODE_AUTO] = { "node-auto", FV_U8 },
-	[FASTVHOST_A_TARGET_NODE_SOURCE] = { "node-source", FV_U32, false, NULL, fv_node_sources },
-	[FASTVHOST_A_TARGET_NODE_REASON] = { "node-reason", FV_STR },
-	[FASTVHOST_A_TARGET_CPUS] = { "cpus", FV_STR },
-	[FASTVHOST_A_TARGET_WORKERS] = { "workers", FV_U32 },
-	[FASTVHOST_A_TARGET_QUEUE] = { "queue", FV_NEST, true, &fv_queue_set },
-	[FASTVHOST_A_TARGET_POLL_MAX_NS] = { "poll-max-ns", FV_U32 },
-	[FASTVHOST_A_TARGET_POLL_GROW] = { "poll-grow", FV_U32 },
-	[FASTVHOST_A_TARGET_POLL_SHRINK] = { "poll-shrink", FV_U32 },
-	[FASTVHOST_A_TARGET_NR_QUEUES] = { "nr-queues", FV_U32 },
-	[FASTVHOST_A_TARGET_MAP_RESET] = { "map-reset", FV_FLAG },
-	[FASTVHOST_A_TARGET_MEM_REGIONS] = { "mem-regions", FV_U32 },
-};
-
-const struct fv_aset fv_target_set = { FASTVHOST_A_TARGET_MAX, target_attrs };
 
 int64_t spec_int(const struct nlattr *a, int64_t dflt)
 {

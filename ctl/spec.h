@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The attribute sets of uapi/fastvhost.yaml as tables, so that JSON output
- * uses the spec's names and shapes: one key per attribute, an array for a
- * multi-attr, an object for a nest, the entry name for an enum.
+ * The attribute sets of uapi/fastvhost.yaml as tables (spec-gen.c, made by
+ * scripts/nlgen), so that JSON output uses the spec's names and shapes: one
+ * key per attribute, an array for a multi-attr, an object for a nest, the
+ * entry name for an enum.
  */
 #ifndef _FVCTL_SPEC_H
 #define _FVCTL_SPEC_H

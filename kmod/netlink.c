@@ -15,41 +15,18 @@
 
 #include "fabric.h"
 #include "netlink.h"
+#include "netlink-gen.h"
 #include "numa.h"
 #include "stats.h"
 #include "compat.h"
 
-#define FV_POLL_MAX_NS_LIMIT	(10 * NSEC_PER_MSEC)
-#define FV_POLL_FACTOR_MAX	16
-
 static struct genl_family fv_nl_family;
 
-/* Not const: 6.1 declares the policy field without it. */
-static struct netlink_range_validation fv_poll_range = {
-	.max = FV_POLL_MAX_NS_LIMIT,
-};
-
-static const struct nla_policy fv_queue_policy[FASTVHOST_A_QUEUE_MAX + 1] = {
-	[FASTVHOST_A_QUEUE_INDEX] = NLA_POLICY_MAX(NLA_U32, FV_CFG_MAX_VQS - 1),
-	[FASTVHOST_A_QUEUE_WORKER] = NLA_POLICY_MAX(NLA_U32, FASTVHOST_MAX_WORKERS - 1),
-};
-
-static const struct nla_policy fv_wwn_policy[FASTVHOST_A_TARGET_WWN + 1] = {
-	[FASTVHOST_A_TARGET_WWN] = { .type = NLA_NUL_STRING, .len = FASTVHOST_WWN_LEN - 1 },
-};
-
-static const struct nla_policy fv_set_policy[FASTVHOST_A_TARGET_MAX + 1] = {
-	[FASTVHOST_A_TARGET_WWN] = { .type = NLA_NUL_STRING, .len = FASTVHOST_WWN_LEN - 1 },
-	[FASTVHOST_A_TARGET_NODE] = NLA_POLICY_RANGE(NLA_S32, NUMA_NO_NODE, MAX_NUMNODES - 1),
-	[FASTVHOST_A_TARGET_NODE_AUTO] = NLA_POLICY_MAX(NLA_U8, 1),
-	[FASTVHOST_A_TARGET_CPUS] = { .type = NLA_NUL_STRING, .len = FASTVHOST_CPUS_LEN - 1 },
-	[FASTVHOST_A_TARGET_WORKERS] = NLA_POLICY_MAX(NLA_U32, FASTVHOST_MAX_WORKERS),
-	[FASTVHOST_A_TARGET_QUEUE] = NLA_POLICY_NESTED(fv_queue_policy),
-	[FASTVHOST_A_TARGET_POLL_MAX_NS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fv_poll_range),
-	[FASTVHOST_A_TARGET_POLL_GROW] = NLA_POLICY_MAX(NLA_U32, FV_POLL_FACTOR_MAX),
-	[FASTVHOST_A_TARGET_POLL_SHRINK] = NLA_POLICY_MAX(NLA_U32, FV_POLL_FACTOR_MAX),
-	[FASTVHOST_A_TARGET_MAP_RESET] = { .type = NLA_FLAG },
-};
+/* The spec's kernel-side bounds, and what they must agree with here. */
+static_assert(FASTVHOST_LAST_QUEUE + 1 == FV_CFG_MAX_VQS);
+static_assert(FASTVHOST_LAST_WORKER + 1 == FASTVHOST_MAX_WORKERS);
+static_assert(FASTVHOST_LAST_WORKER < FV_CFG_NO_WORKER);
+static_assert(FASTVHOST_LAST_NODE + 1 >= MAX_NUMNODES);
 
 /* "hba/name" of the backstore behind @lun, or "" when it has none. */
 static void lun_backstore(struct se_lun *lun, char *buf, size_t len)
@@ -341,7 +318,7 @@ static struct fv_tport *req_tport(struct genl_info *info)
 	return find_tport(info->attrs, info->extack);
 }
 
-static int fv_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
+int fastvhost_nl_target_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u8 cmd = info->genlhdr->cmd;
 	struct fv_tport *tport;
@@ -378,26 +355,13 @@ err:
  * A dump may name one target: it must exist when the dump starts.  6.1
  * gives a dump's start no extack; there the first dumpit call says it.
  */
-static int fv_nl_get_start(struct netlink_callback *cb)
-{
-	struct nlattr **attrs = fv_genl_dump_attrs(cb);
-	struct fv_tport *tport;
-
-	if (!attrs || !attrs[FASTVHOST_A_TARGET_WWN] || !cb->extack)
-		return 0;
-	mutex_lock(&fv_fabric_mutex);
-	tport = find_tport(attrs, cb->extack);
-	mutex_unlock(&fv_fabric_mutex);
-	return PTR_ERR_OR_ZERO(tport);
-}
-
 /*
  * cb->args[0]: targets done; cb->args[1]: items of the next one sent;
  * cb->args[2]: set after the first call.
  * Positions, not pointers: the dump is flagged (NLM_F_DUMP_INTR) when
  * fv_fabric_gen moved under it, and the reader starts over.
  */
-static int fv_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+int fastvhost_nl_target_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	u8 cmd = ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd;
 	struct nlattr **attrs = fv_genl_dump_attrs(cb);
@@ -493,7 +457,7 @@ static int parse_queues(struct genl_info *info, struct fv_tport *tport,
 		if (nla_type(attr) != FASTVHOST_A_TARGET_QUEUE)
 			continue;
 		ret = nla_parse_nested(tb, FASTVHOST_A_QUEUE_MAX, attr,
-				       fv_queue_policy, info->extack);
+				       fastvhost_queue_nl_policy, info->extack);
 		if (ret)
 			return ret;
 		if (!tb[FASTVHOST_A_QUEUE_INDEX] || !tb[FASTVHOST_A_QUEUE_WORKER]) {
@@ -555,7 +519,7 @@ static int parse_cpus(struct genl_info *info, struct fv_target_cfg *cfg)
 	return ret;
 }
 
-static int fv_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
+int fastvhost_nl_target_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **a = info->attrs;
 	struct fv_target_cfg *cfg;
@@ -578,7 +542,9 @@ static int fv_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (a[FASTVHOST_A_TARGET_NODE]) {
 		cfg->node = nla_get_s32(a[FASTVHOST_A_TARGET_NODE]);
 		cfg->node_auto = false;
-		if (cfg->node != NUMA_NO_NODE && !node_online(cfg->node)) {
+		/* The spec bounds nodes for any kernel; this one may have fewer. */
+		if (cfg->node != NUMA_NO_NODE &&
+		    (cfg->node >= MAX_NUMNODES || !node_online(cfg->node))) {
 			NL_SET_ERR_MSG_ATTR(info->extack, a[FASTVHOST_A_TARGET_NODE],
 					    "no such NUMA node online");
 			ret = -EINVAL;
@@ -636,7 +602,7 @@ out:
 	return ret;
 }
 
-static int fv_nl_reset_doit(struct sk_buff *skb, struct genl_info *info)
+int fastvhost_nl_stats_reset_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fv_tport *tport;
 	int ret = 0;
@@ -651,42 +617,18 @@ static int fv_nl_reset_doit(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static const struct genl_ops fv_nl_ops[] = {
-	{
-		.cmd		= FASTVHOST_CMD_TARGET_GET,
-		.start		= fv_nl_get_start,
-		.doit		= fv_nl_get_doit,
-		.dumpit		= fv_nl_get_dumpit,
-		.policy		= fv_wwn_policy,
-		.maxattr	= FASTVHOST_A_TARGET_WWN,
-		.flags		= GENL_ADMIN_PERM,
-	},
-	{
-		.cmd		= FASTVHOST_CMD_TARGET_SET,
-		.doit		= fv_nl_set_doit,
-		.policy		= fv_set_policy,
-		.maxattr	= FASTVHOST_A_TARGET_MAX,
-		.flags		= GENL_ADMIN_PERM,
-	},
-	{
-		.cmd		= FASTVHOST_CMD_STATS_GET,
-		.start		= fv_nl_get_start,
-		.doit		= fv_nl_get_doit,
-		.dumpit		= fv_nl_get_dumpit,
-		.policy		= fv_wwn_policy,
-		.maxattr	= FASTVHOST_A_TARGET_WWN,
-		.flags		= GENL_ADMIN_PERM,
-	},
-	{
-		.cmd		= FASTVHOST_CMD_STATS_RESET,
-		.doit		= fv_nl_reset_doit,
-		.policy		= fv_wwn_policy,
-		.maxattr	= FASTVHOST_A_TARGET_WWN,
-		.flags		= GENL_ADMIN_PERM,
-	},
-};
+/* stats-get answers as target-get does; the command picks the attributes. */
+int fastvhost_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return fastvhost_nl_target_get_doit(skb, info);
+}
 
-/* Events name guests, their owners and their LUNs: for admins only. */
+int fastvhost_nl_stats_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return fastvhost_nl_target_get_dumpit(skb, cb);
+}
+
+/* The spec's group is admin-only; the 6.12 generator renders no flags. */
 static const struct genl_multicast_group fv_nl_mcgrps[] = {
 	{ .name = FASTVHOST_MCGRP_MONITOR, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
@@ -696,8 +638,8 @@ static struct genl_family fv_nl_family __ro_after_init = {
 	.version	= FASTVHOST_FAMILY_VERSION,
 	.netnsok	= false,
 	.module		= THIS_MODULE,
-	.ops		= fv_nl_ops,
-	.n_ops		= ARRAY_SIZE(fv_nl_ops),
+	.ops		= fastvhost_nl_ops,
+	.n_ops		= ARRAY_SIZE(fastvhost_nl_ops),
 	.mcgrps		= fv_nl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(fv_nl_mcgrps),
 };

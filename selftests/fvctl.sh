@@ -203,6 +203,9 @@ ynl_extack() {
 	out=$("$top/scripts/ynl" cli --do target-get --json '{"wwn": "naa.5001405f0000dead"}' 2>&1) &&
 		{ echo "target-get of an unknown WWN succeeded"; return 1; }
 	echo "$out" | grep -q "no fastvhost target with this WWN" || { echo "no extack: $out"; return 1; }
+	out=$("$top/scripts/ynl" cli --dump stats-get --json '{"wwn": "naa.5001405f0000dead"}' 2>&1) &&
+		{ echo "a stats-get dump of an unknown WWN succeeded: $out"; return 1; }
+	echo "$out" | grep -q "no fastvhost target with this WWN" || { echo "no extack on the dump: $out"; return 1; }
 }
 
 set_ok() {
