@@ -116,6 +116,10 @@ static int save_target(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, in
 	if (!tb[FASTVHOST_A_TARGET_WWN])
 		return 0;
 	wwn = nla_get_string(tb[FASTVHOST_A_TARGET_WWN]);
+	/* Drop-in mode's targets (fabric "vhost") are targetcli's to save. */
+	if (tb[FASTVHOST_A_TARGET_FABRIC] &&
+	    strcmp(nla_get_string(tb[FASTVHOST_A_TARGET_FABRIC]), FV_FABRIC))
+		return 0;
 	nla_for_each_attr(a, attrs, len, rem)
 		if (nla_type(a) == FASTVHOST_A_TARGET_TPG && save_tpg(f, wwn, attrs, len, a))
 			return 1;

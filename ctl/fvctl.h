@@ -11,7 +11,8 @@
 
 #define FV_CONFIGFS	"/sys/kernel/config/target"
 #define FV_CORE_DIR	FV_CONFIGFS "/core"
-#define FV_FABRIC_DIR	FV_CONFIGFS "/fastvhost"
+#define FV_FABRIC	"fastvhost"	/* the LIO fabric; drop-in mode adds "vhost" */
+#define FV_FABRIC_DIR	FV_CONFIGFS "/" FV_FABRIC
 #define FV_CONF_FILE	"/etc/fastvhost/fastvhost.conf"
 
 #define EXIT_USAGE	2

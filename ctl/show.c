@@ -96,7 +96,12 @@ static int show_text(struct nlattr **tb, struct nlattr *attrs, int len)
 	int64_t poll;
 	int rem;
 
-	printf("target %s\n", nla_get_string(tb[FASTVHOST_A_TARGET_WWN]));
+	printf("target %s", nla_get_string(tb[FASTVHOST_A_TARGET_WWN]));
+	/* Drop-in mode's targets, in the stock module's fabric. */
+	if (tb[FASTVHOST_A_TARGET_FABRIC] &&
+	    strcmp(nla_get_string(tb[FASTVHOST_A_TARGET_FABRIC]), FV_FABRIC))
+		printf(" fabric %s", nla_get_string(tb[FASTVHOST_A_TARGET_FABRIC]));
+	putchar('\n');
 	if (tb[FASTVHOST_A_TARGET_OWNER_PID])
 		printf("  owner-pid %" PRId64 " queues %" PRId64
 		       " mem-regions %" PRId64 "\n",

@@ -70,6 +70,7 @@ static const struct fv_attr target_attrs[FASTVHOST_A_TARGET_MAX + 1] = {
 	[FASTVHOST_A_TARGET_NR_QUEUES] = { "nr-queues", FV_U32 },
 	[FASTVHOST_A_TARGET_MAP_RESET] = { "map-reset", FV_FLAG },
 	[FASTVHOST_A_TARGET_MEM_REGIONS] = { "mem-regions", FV_U32 },
+	[FASTVHOST_A_TARGET_FABRIC] = { "fabric", FV_STR },
 };
 
 const struct fv_aset fv_target_set = { FASTVHOST_A_TARGET_MAX, target_attrs };

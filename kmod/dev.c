@@ -427,7 +427,7 @@ static int fv_release(struct inode *inode, struct file *f)
 	return 0;
 }
 
-static const struct file_operations fv_fops = {
+const struct file_operations fv_fops = {
 	.owner		= THIS_MODULE,
 	.open		= fv_open,
 	.release	= fv_release,
@@ -446,6 +446,16 @@ static struct miscdevice fv_misc = {
 int fv_dev_init(void)
 {
 	return misc_register(&fv_misc);
+}
+
+/* Whether some module has a misc device of that name (dropin.c). */
+bool fv_misc_name_taken(const char *name)
+{
+	struct device *dev;
+
+	dev = class_find_device_by_name(fv_misc.this_device->class, name);
+	put_device(dev);
+	return dev;
 }
 
 void fv_dev_exit(void)

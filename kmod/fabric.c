@@ -123,6 +123,8 @@ static struct se_wwn *fv_make_tport(struct target_fabric_configfs *tf,
 	tport = kzalloc(sizeof(*tport), GFP_KERNEL);
 	if (!tport)
 		return ERR_PTR(-ENOMEM);
+	tport->fabric = strcmp(config_item_name(&group->cg_item), FV_FABRIC_VHOST) ?
+			FV_FABRIC_NAME : FV_FABRIC_VHOST;
 	tport->proto_id = proto_id;
 	strscpy(tport->name, name, sizeof(tport->name));
 	tport->cfg.node = NUMA_NO_NODE;
@@ -131,6 +133,13 @@ static struct se_wwn *fv_make_tport(struct target_fabric_configfs *tf,
 	memset(tport->cfg.map, FV_CFG_NO_WORKER, sizeof(tport->cfg.map));
 
 	mutex_lock(&fv_fabric_mutex);
+	/* Guests and fvctl find a target by name, in either fabric. */
+	if (fv_tport_find(name)) {
+		mutex_unlock(&fv_fabric_mutex);
+		pr_err("target %s exists already in the other fabric\n", name);
+		kfree(tport);
+		return ERR_PTR(-EEXIST);
+	}
 	list_add_tail(&tport->node, &fv_tport_list);
 	fv_fabric_gen++;
 	mutex_unlock(&fv_fabric_mutex);
@@ -525,7 +534,7 @@ void fv_fabric_detach(void *owner, struct fv_tpg **tpgs)
 
 const struct target_core_fabric_ops fv_fabric_ops = {
 	.module				= THIS_MODULE,
-	.fabric_name			= "fastvhost",
+	.fabric_name			= FV_FABRIC_NAME,
 	.max_data_sg_nents		= FV_MAX_DATA_SG,
 	.tpg_get_wwn			= fv_tpg_get_wwn,
 	.tpg_get_tag			= fv_tpg_get_tag,

@@ -15,6 +15,8 @@
 #include <linux/fastvhost.h>
 
 #define FV_NAMELEN	256	/* matches stock vhost and struct vhost_scsi_target */
+#define FV_FABRIC_NAME	"fastvhost"
+#define FV_FABRIC_VHOST	"vhost"	/* the stock module's, in drop-in mode */
 #define FV_MAX_TPGT	256	/* tpgt_N with N < 256, as lun[1] addresses it */
 #define FV_MAX_DATA_SG	2048	/* scatterlist entries LIO may hand one command */
 /* T10 PI: 8 bytes for each block of 512 bytes or more of that data */
@@ -44,6 +46,7 @@ struct fv_target_cfg {
 struct fv_tport {
 	u8 proto_id;			/* SCSI_PROTOCOL_SAS, _FCP or _ISCSI */
 	char name[FV_NAMELEN];		/* "naa.6001405...", as written in configfs */
+	const char *fabric;		/* FV_FABRIC_NAME, or FV_FABRIC_VHOST (dropin.c) */
 	struct se_wwn se_wwn;
 
 	/* Under fv_fabric_mutex. */
@@ -94,6 +97,9 @@ extern unsigned int fv_fabric_gen;
 struct fv_tport *fv_tport_find(const char *name);
 
 int fv_fabric_init(void);
+/* dropin.c: the stock module's names too, with compat=1. */
+int fv_dropin_init(void);
+void fv_dropin_exit(void);
 void fv_fabric_exit(void);
 
 /*

@@ -284,7 +284,9 @@ struct fv_dev {
 };
 
 /* dev.c */
+extern const struct file_operations fv_fops;
 int fv_dev_init(void);
+bool fv_misc_name_taken(const char *name);
 void fv_dev_exit(void);
 void fv_dev_get(struct fv_dev *dev);
 void fv_dev_put(struct fv_dev *dev);

@@ -19,6 +19,10 @@ static int __init fv_init(void)
 	ret = fv_dev_init();
 	if (ret)
 		goto err_dev;
+	/* After /dev/fastvhost: it looks for the stock module's device. */
+	ret = fv_dropin_init();
+	if (ret)
+		goto err_dropin;
 	ret = fv_nl_init();
 	if (ret)
 		goto err_nl;
@@ -27,6 +31,8 @@ static int __init fv_init(void)
 	return 0;
 
 err_nl:
+	fv_dropin_exit();
+err_dropin:
 	fv_dev_exit();
 err_dev:
 	fv_fabric_exit();
@@ -37,6 +43,7 @@ err_fabric:
 static void __exit fv_exit(void)
 {
 	fv_nl_exit();
+	fv_dropin_exit();
 	fv_dev_exit();
 	fv_fabric_exit();
 }

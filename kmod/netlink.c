@@ -266,7 +266,8 @@ static int fill_target(struct sk_buff *skb, struct fv_tport *tport, u32 portid,
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
 
-	if (nla_put_string(skb, FASTVHOST_A_TARGET_WWN, tport->name))
+	if (nla_put_string(skb, FASTVHOST_A_TARGET_WWN, tport->name) ||
+	    (!f.stats && nla_put_string(skb, FASTVHOST_A_TARGET_FABRIC, tport->fabric)))
 		goto err;
 	if (tport->owner && nla_put_u32(skb, FASTVHOST_A_TARGET_OWNER_PID, tport->owner_pid))
 		goto err;

@@ -10,7 +10,8 @@
 #
 # Runs as root inside the test VM (see scripts/vmtest), from the repository.
 # It loads kvm, target_core_mod, target_core_file and the fabric module
-# (vhost_scsi, or fastvhost from $FV_KO), builds a LUN on a ramdisk (rd_mcp)
+# (vhost_scsi unless fastvhost is loaded with compat=1, or fastvhost from
+# $FV_KO), builds a LUN on a ramdisk (rd_mcp)
 # and/or a file (fileio) backstore under the fabric's configfs directory, and
 # boots the guest built by scripts/mkguest on it with
 #   qemu -accel kvm ... -device vhost-scsi-pci,wwpn=WWN,vhostfd=3 3<>/dev/NODE
@@ -140,7 +141,12 @@ parse_args() {
 		shift
 	done
 	case $FABRIC in
-	vhost) DEV=/dev/vhost-scsi; FABRIC_NAME="stock vhost_scsi" ;;
+	vhost)
+		DEV=/dev/vhost-scsi FABRIC_NAME="stock vhost_scsi"
+		# fastvhost's drop-in mode (compat=1) answers under those names.
+		[ "$(cat /sys/module/fastvhost/parameters/compat 2>/dev/null)" != Y ] ||
+			FABRIC_NAME="fastvhost in drop-in mode (vhost)"
+		;;
 	fastvhost) DEV=/dev/fastvhost; FABRIC_NAME=fastvhost ;;
 	*) echo "nested.sh: --fabric must be vhost or fastvhost" >&2; exit 2 ;;
 	esac
@@ -185,7 +191,8 @@ setup_kvm() {
 setup_modules() {
 	local ko dep vermagic i mods="target_core_mod target_core_file"
 
-	if [ "$FABRIC" = vhost ] && [ ! -d /sys/module/vhost_scsi ]; then
+	if [ "$FABRIC" = vhost ] && [ ! -d /sys/module/vhost_scsi ] &&
+		[ "$FABRIC_NAME" = "stock vhost_scsi" ]; then
 		mods="$mods vhost_scsi"
 		LOADED_MOD=vhost_scsi
 	fi

@@ -50,7 +50,8 @@ if [ $setup = 1 ]; then
 	mountpoint -q /sys/kernel/config ||
 		mount -t configfs configfs /sys/kernel/config || bail "no configfs"
 	case $fabric in
-	vhost) modprobe vhost_scsi || bail "modprobe vhost_scsi failed" ;;
+	# /dev/vhost-scsi: vhost_scsi, or fastvhost in drop-in mode (compat=1).
+	vhost) [ -c /dev/vhost-scsi ] || modprobe vhost_scsi || bail "modprobe vhost_scsi failed" ;;
 	fastvhost)
 		if [ ! -e /dev/fastvhost ]; then
 			[ -n "${FV_KO:-}" ] || bail "/dev/fastvhost missing and FV_KO not set"
