@@ -11,7 +11,8 @@
 #   make coverage        the debug kernel's tests with a GCOV build: kmod/ line coverage
 #   make vm KVER=...     interactive shell in the test VM
 #   make install         install the module (then depmod) and install-user on this host
-#   make install-user    fvctl, its man page and completion, the netlink spec, fastvhost.service
+#   make install-user    fvctl, its man page and completion, the netlink spec, fastvhost.service,
+#                        the modprobe rule of drop-in mode
 #   make uninstall       take both out again (uninstall-module, uninstall-user; same variables)
 #   make gen             regenerate the netlink code from uapi/fastvhost.yaml (scripts/nlgen)
 
@@ -129,6 +130,7 @@ install-user: ctl
 	$(dist_subst) dist/fastvhost-service.in > $(DESTDIR)$(LIBDIR)/fastvhost/fastvhost-service
 	chmod 0755 $(DESTDIR)$(LIBDIR)/fastvhost/fastvhost-service
 	install -D -m 0644 dist/fastvhost.default $(DESTDIR)$(SYSCONFDIR)/default/fastvhost
+	install -D -m 0644 dist/fastvhost-modprobe.conf $(DESTDIR)$(LIBDIR)/modprobe.d/fastvhost.conf
 
 uninstall: uninstall-module uninstall-user
 
@@ -141,7 +143,8 @@ uninstall-module:
 uninstall-user:
 	$(MAKE) -C ctl uninstall
 	rm -f $(DESTDIR)$(DATADIR)/fastvhost/fastvhost.yaml $(DESTDIR)$(UNITDIR)/fastvhost.service \
-		$(DESTDIR)$(LIBDIR)/fastvhost/fastvhost-service $(DESTDIR)$(SYSCONFDIR)/default/fastvhost
+		$(DESTDIR)$(LIBDIR)/fastvhost/fastvhost-service $(DESTDIR)$(SYSCONFDIR)/default/fastvhost \
+		$(DESTDIR)$(LIBDIR)/modprobe.d/fastvhost.conf
 	-rmdir $(DESTDIR)$(DATADIR)/fastvhost $(DESTDIR)$(LIBDIR)/fastvhost 2>/dev/null
 
 clean:
@@ -150,4 +153,4 @@ clean:
 	-$(MAKE) -C selftests clean
 
 help:
-	@sed -n '3,/^$$/{/^#/p}' Makefile | sed 's/^# *//'
+	@sed -n '3,/^$$/{/^#/p}' Makefile | sed 's/^# \{0,3\}//'
