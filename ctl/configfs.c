@@ -94,6 +94,15 @@ static void rollback(struct undo_log *log)
 	log->n = 0;
 }
 
+/* A target of drop-in mode's fabric: targetcli's, not fvctl's to change. */
+static bool in_vhost_fabric(const char *wwn)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/vhost/%s", FV_CONFIGFS, wwn);
+	return access(path, F_OK) == 0;
+}
+
 static bool wwn_ok(const char *wwn)
 {
 	return !strncmp(wwn, "naa.", 4) || !strncmp(wwn, "fc.", 3) || !strncmp(wwn, "iqn.", 4);
@@ -229,7 +238,11 @@ static int attach_steps(struct fv_opts *o, struct fv_nl *nl, struct undo_log *lo
 		return 1;
 	read_attr((snprintf(path, sizeof(path), "%s/enable", bs), path), nexus, sizeof(nexus));
 	if (!strcmp(nexus, "0"))
-		return fv_err("backstore %s is not enabled", o->backstore);
+		return fv_err("backstore %s is not enabled; finish it with targetcli, which enables what it creates",
+			      o->backstore);
+	if (in_vhost_fabric(o->wwn))
+		return fv_err("target %s is in the fabric vhost (drop-in mode); targetcli manages its LUNs",
+			      o->wwn);
 
 	ret = make_dir(log, FV_FABRIC_DIR, NULL);
 	if (ret)
@@ -250,9 +263,10 @@ static int attach_steps(struct fv_opts *o, struct fv_nl *nl, struct undo_log *lo
 	if (link[0] && o->restoring && same_dir(link, bs)) {
 		/* Restoring what is already there. */
 	} else if (access(ldir, F_OK) == 0) {
-		return fv_err("lun %lld of %s tpgt %d exists already%s%s", o->lun, o->wwn, o->tpgt,
-			      target[0] ? " and links to " : "",
-			      target[0] ? (strstr(target, "/core/") ? strstr(target, "/core/") + 6 : target) : "");
+		return fv_err("lun %lld of %s tpgt %d exists already%s%s; choose another --lun, or 'fvctl detach --wwn %s --lun %lld' first",
+			      o->lun, o->wwn, o->tpgt, target[0] ? " and links to " : "",
+			      target[0] ? (strstr(target, "/core/") ? strstr(target, "/core/") + 6 : target) : "",
+			      o->wwn, o->lun);
 	} else {
 		ret = make_dir(log, ldir, NULL);
 		if (ret)
@@ -298,7 +312,8 @@ int cmd_attach(struct fv_opts *o)
 	if (!o->backstore)
 		return fv_err("attach needs --backstore") ? EXIT_USAGE : 0;
 	if (!wwn_ok(o->wwn))
-		return fv_err("target name '%s' must start with naa., fc. or iqn.", o->wwn);
+		return fv_err("target name '%s' must start with naa., fc. or iqn. (like naa.5001405000000001)",
+			      o->wwn);
 	if (strlen(o->wwn) >= FASTVHOST_WWN_LEN)
 		return fv_err("target name '%s' is longer than %d bytes", o->wwn,
 			      FASTVHOST_WWN_LEN - 1);
@@ -411,6 +426,9 @@ int cmd_detach(struct fv_opts *o)
 	snprintf(wdir, sizeof(wdir), "%s/%s", FV_FABRIC_DIR, o->wwn);
 	if (access(wdir, F_OK)) {
 		fvnl_close(&nl);
+		if (in_vhost_fabric(o->wwn))
+			return fv_err("target %s is in the fabric vhost (drop-in mode); remove it with targetcli",
+				      o->wwn);
 		return fv_err("no target %s", o->wwn);
 	}
 	if (o->lun >= 0) {

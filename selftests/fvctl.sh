@@ -272,11 +272,17 @@ attach_errors() {
 	attach_rolls_back "node.*no such NUMA node" --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 --node 7 || return 1
 	attach_rolls_back "poll-us.*integer out of range" --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 --poll-us 20000 || return 1
 	attach_rolls_back "nexus" --wwn $w3 --lun 0 --backstore ramdisk/fvrd2 --nexus iqn.2026-01.org.example:x || return 1
-	attach_rolls_back "must start with naa., fc. or iqn." --wwn eui.1234 --lun 0 --backstore ramdisk/fvrd2 || return 1
+	attach_rolls_back "must start with naa., fc. or iqn. \\(like naa\\." --wwn eui.1234 --lun 0 --backstore ramdisk/fvrd2 || return 1
 	attach_rolls_back "needs --lun" --wwn $w3 --backstore ramdisk/fvrd2 || return 1
 	attach_rolls_back "needs --backstore" --wwn $w3 --lun 0 || return 1
 	attach_rolls_back "needs --wwn" --lun 0 --backstore ramdisk/fvrd2 || return 1
-	attach_rolls_back "exists already" --wwn $w1 --lun 0 --backstore ramdisk/fvrd2 || return 1
+	attach_rolls_back "exists already and links to rd_mcp_0/fvrd0; choose another --lun, or 'fvctl detach --wwn $w1 --lun 0' first" \
+		--wwn $w1 --lun 0 --backstore ramdisk/fvrd2 || return 1
+	# A backstore made by hand and never enabled.
+	mkdir "$rd/fvhalf" || return 1
+	attach_rolls_back "backstore ramdisk/fvhalf is not enabled; finish it with targetcli" \
+		--wwn $w3 --lun 0 --backstore ramdisk/fvhalf || { rmdir "$rd/fvhalf"; return 1; }
+	rmdir "$rd/fvhalf" || return 1
 	attach_rolls_back "tpgt.*out of range" --wwn $w3 --tpgt 256 --lun 0 --backstore ramdisk/fvrd2 || return 1
 	# On a target that exists: only the new LUN goes, the target stays.
 	attach_rolls_back "cpus.*not a CPU list" --wwn $w1 --lun 5 --backstore ramdisk/fvrd2 --cpus 1-0 || return 1
