@@ -12,6 +12,7 @@ set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$dir")
 . "$dir/lib/ktap.sh"
+. "$dir/lib/sysbus.sh"
 ko=${FV_KO:?FV_KO must name the built fastvhost.ko}
 
 fvctl=$top/ctl/fvctl
@@ -21,11 +22,8 @@ tmp=$(mktemp -d /tmp/fvdropin.XXXXXX)
 # targetcli keeps its preferences and log under $HOME: not the host's.
 export HOME=$tmp
 
-# targetcli asks the system bus for tcmu-runner's handlers: the VM has none.
-dbus_pid=
-if [ ! -S /run/dbus/system_bus_socket ]; then
-	dbus-daemon --system --fork --print-pid >"$tmp/dbus.pid" && dbus_pid=$(cat "$tmp/dbus.pid")
-fi
+# targetcli asks the system bus for tcmu-runner's handlers.
+sysbus_up "$tmp" || echo "# no system bus: targetcli will fail"
 
 tcli() {
 	targetcli "$@" >"$tmp/out" 2>&1 || { echo "targetcli $*:"; cat "$tmp/out"; return 1; }
@@ -92,6 +90,12 @@ fvctl_sees() {
 	mkdir -p $cfs/fastvhost || return 1
 	mkdir $cfs/fastvhost/$w 2>"$tmp/err" && { rmdir $cfs/fastvhost/$w; echo "made twice"; return 1; }
 	rmdir $cfs/fastvhost
+	# fvctl's commands for configfs name the tool that owns such a target.
+	"$fvctl" attach --wwn $w --lun 5 --backstore ramdisk/fvdrop0 2>"$tmp/err" && return 1
+	grep -q "in the fabric vhost (drop-in mode); targetcli manages its LUNs" "$tmp/err" || { cat "$tmp/err"; return 1; }
+	"$fvctl" detach --wwn $w 2>"$tmp/err" && return 1
+	grep -q "in the fabric vhost (drop-in mode); remove it with targetcli" "$tmp/err" || { cat "$tmp/err"; return 1; }
+	[ ! -e $cfs/fastvhost ] || { echo "fvctl left $cfs/fastvhost"; return 1; }
 	grep -q "exists already in the other fabric" <(dmesg | tail -n 5) || { dmesg | tail -n 5; return 1; }
 }
 
@@ -151,6 +155,6 @@ ktap_run "a vguest's I/O through /dev/vhost-scsi on that target" guest_io
 ktap_run "targetcli saveconfig, clearconfig, restoreconfig" save_clear_restore
 ktap_run "a QEMU guest with KVM on vhost-scsi-pci in drop-in mode (nested.sh --fabric vhost)" nested
 ktap_run "rmmod; then vhost_scsi loads, compat=1 is refused beside it" unload
-[ -z "$dbus_pid" ] || kill "$dbus_pid"
+sysbus_down "$tmp"
 rm -rf "$tmp"
 ktap_finish
