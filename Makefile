@@ -14,6 +14,7 @@
 #   make install-user    fvctl, its man page and completion, the netlink spec, fastvhost.service,
 #                        the modprobe rule of drop-in mode
 #   make uninstall       take both out again (uninstall-module, uninstall-user; same variables)
+#   make deb             Debian packages fvctl and fastvhost-dkms (debian/) in build/deb/
 #   make gen             regenerate the netlink code from uapi/fastvhost.yaml (scripts/nlgen)
 
 # Default kernel: the running one when its headers are installed, else the
@@ -27,7 +28,7 @@ FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/
 CC ?= gcc
 export CC
 
-.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e migrate fuzz coverage vm install install-module install-user uninstall uninstall-module uninstall-user gen clean help
+.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e migrate fuzz coverage vm install install-module install-user uninstall uninstall-module uninstall-user deb gen clean help
 
 # Where make install puts things: DESTDIR and PREFIX as usual; the module
 # under INSTALL_MOD_PATH (kbuild's; depmod runs only when it is unset).
@@ -146,6 +147,22 @@ uninstall-user:
 		$(DESTDIR)$(LIBDIR)/fastvhost/fastvhost-service $(DESTDIR)$(SYSCONFDIR)/default/fastvhost \
 		$(DESTDIR)$(LIBDIR)/modprobe.d/fastvhost.conf
 	-rmdir $(DESTDIR)$(DATADIR)/fastvhost $(DESTDIR)$(LIBDIR)/fastvhost 2>/dev/null
+
+# dpkg-buildpackage -b on a copy of the work tree (git's files, committed
+# or not) in build/deb/src/, with a debian/changelog written from VERSION;
+# the .debs end up in build/deb/, the build's output in build/deb/build.log.
+DEB_VERSION := $(shell cat VERSION)
+DEB_SRC = build/deb/src/fastvhost-$(DEB_VERSION)
+deb:
+	@rm -rf build/deb && mkdir -p $(DEB_SRC)
+	@git ls-files -co --exclude-standard | while read -r f; do [ ! -f "$$f" ] || echo "$$f"; done | \
+		tar -cf - -T - | tar -xf - -C $(DEB_SRC)
+	@printf 'fastvhost (%s) unstable; urgency=medium\n\n  * make deb of %s.\n\n -- %s  %s\n' \
+		'$(DEB_VERSION)' '$(FV_VERSION)' "$$(sed -n 's/^Maintainer: //p' debian/control)" \
+		"$$(git log -1 --format=%aD 2>/dev/null || date -R)" >$(DEB_SRC)/debian/changelog
+	@cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b >../../build.log 2>&1 || \
+		{ tail -n 20 ../../build.log; echo "make deb: dpkg-buildpackage failed, see build/deb/build.log" >&2; exit 1; }
+	@mv build/deb/src/*.deb build/deb/ && ls build/deb/*.deb
 
 clean:
 	rm -rf build kmod/fastvhost.ko

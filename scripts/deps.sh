@@ -10,7 +10,7 @@ pkgs=(
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
 	qemu-system-x86 targetcli-fb dbus busybox-static
 	libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
-	libnl-3-dev libnl-genl-3-dev pkg-config
+	libnl-3-dev libnl-genl-3-dev pkg-config debhelper dh-dkms dkms
 	sparse fio sg3-utils python3-yaml python3-jsonschema lcov nvme-cli systemd
 )
 
