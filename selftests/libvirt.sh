@@ -8,7 +8,7 @@
 # of scripts/mkguest checking a pattern it writes and reads back (KVM),
 # virsh destroy and starts again, and fvctl showing and tuning the target
 # while a guest runs.  libvirtd, started here, keeps its state in tmpfs
-# in a mount namespace of this script's: the VM's / is the host's.
+# in a mount namespace of this script's, gone with it.
 #
 #   rd_mcp/fvlv0 (128 MiB) -- naa.5001405f0000d101 tpg1 lun0
 set -u
