@@ -20,6 +20,7 @@ fab=/sys/kernel/config/target/fastvhost
 rd=/sys/kernel/config/target/core/rd_mcp_9
 w1=naa.5001405f0000b001
 w2=naa.5001405f0000b002
+w3=naa.5001405f0000b003
 tmp=$(mktemp -d /tmp/fvservice.XXXXXX)
 # Set here: ktap_run runs each test in a subshell.
 envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$unit" 2>/dev/null)
@@ -133,6 +134,25 @@ start_fails() {
 	cat "$tmp/err"
 }
 
+# A target of drop-in mode made as targetcli makes one: stop leaves the
+# module to it, without failing, and unloads it once it is gone.
+dropin_stays() {
+	local vh=/sys/kernel/config/target/vhost
+	rm -f "$conf"
+	if [ -d /sys/module/fastvhost ]; then
+		step stop || { cat "$tmp/err"; return 1; }
+	fi
+	[ ! -d /sys/module/fastvhost ] || { echo "still loaded"; return 1; }
+	insmod "$ko" compat=1 && mkdir -p $vh/$w3 || return 1
+	step stop || { cat "$tmp/err"; return 1; }
+	cat "$tmp/err"
+	grep -q "module left loaded: drop-in mode's targets" "$tmp/err" && [ -d /sys/module/fastvhost ] ||
+		return 1
+	rmdir $vh/$w3 $vh || return 1
+	step stop || { cat "$tmp/err"; return 1; }
+	[ ! -d /sys/module/fastvhost ] || { echo "still loaded"; return 1; }
+}
+
 teardown() {
 	local ret=0 w
 	[ -z "$holder_pid" ] || { exec 9>&-; wait $holder_pid; }
@@ -140,6 +160,8 @@ teardown() {
 		[ ! -d "$fab/$w" ] || "$fvctl" detach --wwn $w || ret=1
 	done
 	[ ! -d "$fab" ] || rmdir "$fab"
+	[ ! -d /sys/kernel/config/target/vhost/$w3 ] || rmdir /sys/kernel/config/target/vhost/$w3 || ret=1
+	[ ! -d /sys/kernel/config/target/vhost ] || rmdir /sys/kernel/config/target/vhost || ret=1
 	[ ! -d /sys/module/fastvhost ] || rmmod fastvhost || ret=1
 	for b in svc0 svc1; do
 		[ ! -d "$rd/$b" ] || rmdir "$rd/$b" || ret=1
@@ -151,12 +173,13 @@ teardown() {
 	return $ret
 }
 
-ktap_plan 6
+ktap_plan 7
 ktap_run "the unit, its defaults and the service's script are installed" installed
 ktap_run "start with nothing saved: the module loaded, no targets" start_empty
 ktap_run "stop with FASTVHOST_SAVE_ON_STOP=yes: both targets saved, removed, the module unloaded" save_on_stop
 ktap_run "start restores the saved targets as they were" start_restores
 ktap_run "stop leaves a target a guest holds, and the module, until it is free" held_stays
 ktap_run "start fails when the module cannot load or the restore fails" start_fails
+ktap_run "stop leaves the module to drop-in mode's targets, without failing" dropin_stays
 teardown || ktap_diag "teardown failed"
 ktap_finish
