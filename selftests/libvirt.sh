@@ -89,8 +89,8 @@ libvirtd_up() {
 }
 
 # The guest's tests (scripts/guest/init): the pattern check, then reads
-# for 20 s so that fvctl sees and tunes a guest at work; or only a long
-# sleep, for virsh destroy.
+# for 20 s so that fvctl and start_guest see a guest at work; or only a
+# long sleep, for virsh destroy.
 busy=$(printf '%s\n' 'i=0' 'while [ $i -lt 20 ]; do' \
 	'dd if=$FV_DEV of=/dev/null bs=64k count=256 iflag=direct status=none || fail "read failed"' \
 	'sleep 1; i=$((i + 1)); done' | base64 -w0)
@@ -203,8 +203,10 @@ destroy_restart() {
 	done
 	[ -z "$(owner)" ] || { echo "the target is held after virsh destroy"; return 1; }
 	kill -0 "$qpid" 2>/dev/null && { echo "QEMU $qpid lives on"; return 1; }
-	# And a new start on the same target does its I/O.
-	define_as "fvmode=pattern" && start_guest || return 1
+	# And a new start on the same target does its I/O; with the reads
+	# after it, so that QEMU is still there for start_guest's checks (the
+	# pattern alone took 2 s: make check's run found QEMU gone).
+	define_as "fvmode=pattern fvtest=$busy" && start_guest || return 1
 	wait_verdict
 	echo "${verdict:-no verdict}"
 	[ "$verdict" = "FVGUEST: PASS" ] || { tail -n 20 "$tmp/serial.log"; return 1; }
