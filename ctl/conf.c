@@ -117,8 +117,7 @@ static int save_target(uint8_t cmd, struct nlattr **tb, struct nlattr *attrs, in
 		return 0;
 	wwn = nla_get_string(tb[FASTVHOST_A_TARGET_WWN]);
 	/* Drop-in mode's targets (fabric "vhost") are targetcli's to save. */
-	if (tb[FASTVHOST_A_TARGET_FABRIC] &&
-	    strcmp(nla_get_string(tb[FASTVHOST_A_TARGET_FABRIC]), FV_FABRIC))
+	if (fv_other_fabric(tb))
 		return 0;
 	nla_for_each_attr(a, attrs, len, rem)
 		if (nla_type(a) == FASTVHOST_A_TARGET_TPG && save_tpg(f, wwn, attrs, len, a))

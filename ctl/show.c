@@ -89,6 +89,16 @@ static void show_queue(struct nlattr *q)
 	putchar('\n');
 }
 
+const char *fv_other_fabric(struct nlattr **tb)
+{
+	const char *f;
+
+	if (!tb[FASTVHOST_A_TARGET_FABRIC])
+		return NULL;
+	f = nla_get_string(tb[FASTVHOST_A_TARGET_FABRIC]);
+	return strcmp(f, FV_FABRIC) ? f : NULL;
+}
+
 static int show_text(struct nlattr **tb, struct nlattr *attrs, int len)
 {
 	const char *src, *cpus;
@@ -97,10 +107,8 @@ static int show_text(struct nlattr **tb, struct nlattr *attrs, int len)
 	int rem;
 
 	printf("target %s", nla_get_string(tb[FASTVHOST_A_TARGET_WWN]));
-	/* Drop-in mode's targets, in the stock module's fabric. */
-	if (tb[FASTVHOST_A_TARGET_FABRIC] &&
-	    strcmp(nla_get_string(tb[FASTVHOST_A_TARGET_FABRIC]), FV_FABRIC))
-		printf(" fabric %s", nla_get_string(tb[FASTVHOST_A_TARGET_FABRIC]));
+	if (fv_other_fabric(tb))
+		printf(" fabric %s", fv_other_fabric(tb));
 	putchar('\n');
 	if (tb[FASTVHOST_A_TARGET_OWNER_PID])
 		printf("  owner-pid %" PRId64 " queues %" PRId64

@@ -353,10 +353,8 @@ err:
 }
 
 /*
- * A dump may name one target: it must exist when the dump starts.  6.1
- * gives a dump's start no extack; there the first dumpit call says it.
- */
-/*
+ * A dump may name one target: the first call fails, with the extack, when
+ * it does not exist (the generated per-op table has no .start).
  * cb->args[0]: targets done; cb->args[1]: items of the next one sent;
  * cb->args[2]: set after the first call.
  * Positions, not pointers: the dump is flagged (NLM_F_DUMP_INTR) when

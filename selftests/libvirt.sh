@@ -213,17 +213,10 @@ destroy_restart() {
 }
 
 teardown() {
-	local ret=0 pid i
+	local ret=0
 	[ "$(state)" != running ] || virsh destroy $dom >/dev/null 2>&1
 	virsh undefine $dom >/dev/null 2>&1
-	if [ -s "$tmp/libvirtd.pid" ]; then
-		pid=$(cat "$tmp/libvirtd.pid")
-		kill "$pid" 2>/dev/null
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	fi
+	[ ! -s "$tmp/libvirtd.pid" ] || kill_wait "$(cat "$tmp/libvirtd.pid")"
 	targetcli clearconfig confirm=True >"$tmp/out" 2>&1 || { cat "$tmp/out"; ret=1; }
 	rmdir $cfs/vhost 2>/dev/null
 	sysbus_down "$tmp"

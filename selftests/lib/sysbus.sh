@@ -2,7 +2,18 @@
 # A system D-Bus for targetcli and libvirtd in the test VM, which starts
 # none.  sysbus_up DIR starts one unless one answers (its pid in DIR);
 # sysbus_down DIR stops the one it started and removes its socket and pid
-# file, so that the next test starts its own.
+# file, so that the next test starts its own.  kill_wait PID ends a
+# daemon and waits up to 10 s for it to go.
+
+kill_wait() {
+	local i
+	kill "$1" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 sysbus_up() {
 	dbus-send --system --dest=org.freedesktop.DBus --print-reply / \
@@ -13,13 +24,7 @@ sysbus_up() {
 }
 
 sysbus_down() {
-	local pid i
 	[ -s "$1/dbus.pid" ] || return 0
-	pid=$(cat "$1/dbus.pid")
-	kill "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	kill_wait "$(cat "$1/dbus.pid")"
 	rm -f /run/dbus/system_bus_socket /run/dbus/pid "$1/dbus.pid"
 }
