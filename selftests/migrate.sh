@@ -262,14 +262,33 @@ if a != b:
 EOF
 }
 
+# Why a guest check failed, in the few lines make check's summary shows
+# before a failure: an oops of the guest's, if any, then the last lines
+# the guest printed for that check that name an error.
+guest_evidence() {	# ID
+	tr -d '\r' <"$LOG" | awk -v id="$1" '
+		/BUG: |#PF: |RIP: 00|Oops|segfault|traps: |Kernel panic/ &&
+			oops < 3 { print "oops| " $0; oops++ }
+		/^    \| / { if (/rror|err=|fio:|verify|signal|bad|illed/ &&
+				!/err= 0:/) tail[n++ % 3] = $0; next }
+		$0 ~ "^FVGUEST: CHECK " id " fail" {
+			for (i = (n > 3 ? n - 3 : 0); i < n; i++) print "said| " tail[i % 3]
+			exit
+		}
+		/^FVGUEST: CHECK / { n = 0 }' | sed 's/^/# guest /'
+}
+
 # One result a guest CHECK line (or a fail when it is missing).
 guest_check() {
 	local id=$1 what=$2 line
 	line=$(grep -m1 -E "^FVGUEST: CHECK $id (ok|fail)" "$LOG")
-	[ -n "$line" ] && ktap_diag "$line"
 	case $line in
-	*" $id ok"*) ktap_ok "$what" ;;
-	*) ktap_fail "$what${line:+ (${line#*"$id fail "})}" ;;
+	*" $id ok"*) ktap_diag "$line"; ktap_ok "$what" ;;
+	*)
+		guest_evidence "$id"
+		[ -n "$line" ] && ktap_diag "$line"
+		ktap_fail "$what${line:+ (${line#*"$id fail "})}"
+		;;
 	esac
 }
 
