@@ -6,6 +6,8 @@
 #   make check           install deps, build for both kernels and the debug kernel, run all tests in VMs
 #   make demo            boot the test VM and show a guest doing I/O through fastvhost
 #   make e2e             the end-to-end QEMU guest test alone (in make check too)
+#   make bench           fastvhost against the stock vhost_scsi in the test VM (docs/performance.md)
+#   make profile         perf in the test VM: where a bench row's CPU time goes, both modules
 #   make fuzz            fvfuzz in the test VM: FUZZ_CASES, FUZZ_SEED, FUZZ_TIME (s), KVER
 #   make check-debug     the debug-kernel leg alone (lockdep, KASAN, kmemleak)
 #   make coverage        the debug kernel's tests with a GCOV build: kmod/ line coverage
@@ -28,7 +30,7 @@ FV_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null | sed 's/
 CC ?= gcc
 export CC
 
-.PHONY: all module ctl selftests deps check check-debug style sparse demo bench e2e migrate fuzz coverage vm install install-module install-user uninstall uninstall-module uninstall-user deb gen clean help
+.PHONY: all module ctl selftests deps check check-debug style sparse demo bench profile e2e migrate fuzz coverage vm install install-module install-user uninstall uninstall-module uninstall-user deb gen clean help
 
 # Where make install puts things: DESTDIR and PREFIX as usual; the module
 # under INSTALL_MOD_PATH (kbuild's; depmod runs only when it is unset).
@@ -83,6 +85,11 @@ demo:
 
 bench:
 	@scripts/bench
+
+# Where a bench row's CPU time goes: perf in the test VM, stock and
+# fastvhost side by side (PROFILE_ROWS, PROFILE_VARIANTS; docs/performance.md).
+profile:
+	@scripts/profile
 
 # The end-to-end QEMU guest test alone; make check runs it last.
 e2e:

@@ -63,6 +63,7 @@ struct opts {
 	bool dirty_log;
 	unsigned int regions;		/* memory table size; 1: the arena */
 	bool spin;			/* reap by polling the used ring */
+	bool mem;			/* measure kernel memory, no I/O */
 	bool human;
 	const char *label;
 	const char *tags[MAX_TAGS];
@@ -604,6 +605,8 @@ static void usage(int rc)
 "                        (VHOST_F_LOG_ALL, VHOST_SET_LOG_BASE, VHOST_VRING_F_LOG)\n"
 "      --regions N       memory table of N regions: the arena and N-1 pages\n"
 "                        above it that no I/O uses (default 1)\n"
+"      --mem             no I/O: the kernel memory the attached device takes,\n"
+"                        one command served on every queue\n"
 "      --seed N          PRNG seed (default 1)\n"
 "      --label TEXT      copied into the output\n"
 "      --tag KEY=VALUE   copied into the output's \"tags\" (repeatable)\n"
@@ -616,7 +619,7 @@ static void usage(int rc)
 static void parse(int argc, char **argv, struct opts *o)
 {
 	enum { O_RW = 256, O_MIX, O_RAMP, O_SIZE, O_RING, O_WPV, O_SPIN, O_SEED,
-	       O_LABEL, O_TAG, O_LOG, O_REGIONS };
+	       O_LABEL, O_TAG, O_LOG, O_REGIONS, O_MEM };
 	static const struct option lo[] = {
 		{ "dev", required_argument, NULL, 'd' },
 		{ "wwn", required_argument, NULL, 'w' },
@@ -636,6 +639,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "spin", no_argument, NULL, O_SPIN },
 		{ "dirty-log", no_argument, NULL, O_LOG },
 		{ "regions", required_argument, NULL, O_REGIONS },
+		{ "mem", no_argument, NULL, O_MEM },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "tag", required_argument, NULL, O_TAG },
@@ -681,6 +685,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case O_SPIN: o->spin = true; break;
 		case O_LOG: o->dirty_log = true; break;
 		case O_REGIONS: o->regions = (unsigned int)parse_count(optarg, "regions"); break;
+		case O_MEM: o->mem = true; break;
 		case O_SEED: o->seed = parse_count(optarg, "seed"); break;
 		case O_LABEL: o->label = optarg; break;
 		case O_TAG:
@@ -835,6 +840,75 @@ static void json_kv(FILE *f, const char *k, const char *v, bool comma)
 		fputc(',', f);
 }
 
+static void json_tags(FILE *f, const struct opts *o)
+{
+	unsigned int i;
+
+	fprintf(f, "\"tags\":{");
+	for (i = 0; i < o->ntags; i++) {
+		const char *eq = strchr(o->tags[i], '=');
+		char key[64];
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - o->tags[i]),
+			 o->tags[i]);
+		json_kv(f, key, eq + 1, i + 1 < o->ntags);
+	}
+	fprintf(f, "},");
+}
+
+/*
+ * The kernel's own memory, KiB: unreclaimable slab, kernel stacks and
+ * vmalloc.  Reclaimable slab (dentries, inodes) moves with anything else
+ * the machine does; page tables grow with the driver's arena, not with
+ * the device.
+ */
+static long kernel_kib(void)
+{
+	static const char *const keys[] = { "SUnreclaim:", "KernelStack:",
+					    "VmallocUsed:" };
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long sum = 0, v;
+	unsigned int i;
+
+	if (!f)
+		die("/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strncmp(line, keys[i], strlen(keys[i])) &&
+			    sscanf(line + strlen(keys[i]), "%ld", &v) == 1)
+				sum += v;
+	fclose(f);
+	return sum;
+}
+
+/*
+ * --mem: what the device holds with every queue in use, measured around
+ * it (vg_open() to the last queue's first command), and what is left
+ * after the close.  Anything else the machine allocates meanwhile counts
+ * too: take the median of several runs.
+ */
+static void report_mem(const struct opts *o, long before, long attached,
+		       long after)
+{
+	struct utsname u;
+
+	uname(&u);
+	printf("{\"tool\":\"fvbench\",\"mode\":\"mem\",");
+	json_kv(stdout, "kernel", u.release, true);
+	json_kv(stdout, "label", o->label ? o->label : "", true);
+	json_tags(stdout, o);
+	json_kv(stdout, "dev", o->dev, true);
+	printf("\"ok\":true,\"queues\":%u,\"ring\":%u,\"worker_per_vq\":%s,"
+	       "\"kernel_kib\":{\"attached\":%ld,\"after_close\":%ld}}\n",
+	       o->queues, o->ring, o->worker_per_vq ? "true" : "false",
+	       attached - before, after - before);
+	if (o->human)
+		fprintf(stderr, "%s: %u queues of %u: %ld KiB attached, %ld KiB after close\n",
+			o->dev, o->queues, o->ring, attached - before,
+			after - before);
+}
+
 /* Everything the run measured, for the report. */
 struct result {
 	uint64_t ios, reads, writes, errors, bytes, kicks, calls;
@@ -867,16 +941,7 @@ static void report(const struct opts *o, const struct result *r)
 	json_kv(f, "tool", "fvbench", true);
 	json_kv(f, "kernel", u.release, true);
 	json_kv(f, "label", o->label ? o->label : "", true);
-	fprintf(f, "\"tags\":{");
-	for (i = 0; i < o->ntags; i++) {
-		const char *eq = strchr(o->tags[i], '=');
-		char key[64];
-
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - o->tags[i]),
-			 o->tags[i]);
-		json_kv(f, key, eq + 1, i + 1 < o->ntags);
-	}
-	fprintf(f, "},");
+	json_tags(f, o);
 	json_kv(f, "dev", o->dev, true);
 	json_kv(f, "wwn", o->wwn, true);
 	fprintf(f, "\"tpgt\":%u,\"lun\":%u,", o->tpgt, o->lun);
@@ -953,6 +1018,7 @@ int main(int argc, char **argv)
 	struct result r = { 0 };
 	struct vg_io tur;
 	uint64_t blocks, area, t0, m0 = 0, m1 = 0;
+	long k0 = 0, k1;
 	uint32_t lbs;
 	size_t bufs;
 	unsigned int i, j;
@@ -969,6 +1035,8 @@ int main(int argc, char **argv)
 			   (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	bufs = (size_t)o.queues * o.iodepth * o.bs;
 	vo.arena_size = ((bufs + (32 << 20)) + 4095) & ~(size_t)4095;
+	if (o.mem)
+		k0 = kernel_kib();
 	rc = vg_open(&d, &vo);
 	if (rc)
 		die("open %s: %s", o.dev, strerror(-rc));
@@ -994,6 +1062,16 @@ int main(int argc, char **argv)
 		    o.lun, lbs, o.bs);
 	r.lun_blocks = blocks;
 	r.lun_block_size = lbs;
+	if (o.mem) {
+		for (i = 1; i < o.queues; i++)
+			vg_tur(vg_ioq(d, i), (uint16_t)o.lun, &tur);
+		k1 = kernel_kib();
+		vg_close(d);
+		/* Workers and LIO's sessions go asynchronously. */
+		usleep(300000);
+		report_mem(&o, k0, k1, kernel_kib());
+		return 0;
+	}
 	area = o.size ? o.size / lbs : blocks;
 	if (area > blocks)
 		die("--size is larger than the LUN (%" PRIu64 " bytes)", blocks * lbs);

@@ -23,20 +23,24 @@ METRICS = [
     ("driver_us_per_io", lambda r: r["cpu"]["driver_us_per_io"]),
     ("machine_us_per_io", lambda r: r["cpu"]["machine_us_per_io"]),
 ]
-VARIANT_ORDER = ["stock", "stock-mq", "fv-poll-off", "fv-adaptive", "fv-dirtylog",
-                 "fv-regions"]
+VARIANT_ORDER = ["stock", "stock-mq", "fv-poll-off", "fv-adaptive", "fv-poll-wide",
+                 "fv-dirtylog", "fv-regions"]
 
 
 def load(path):
-    runs, bad = [], []
+    """I/O runs, failed runs, and the memory runs (fvbench --mem)."""
+    runs, bad, mem = [], [], []
     with open(path) as f:
         for line in f:
             line = line.strip()
             if not line:
                 continue
             r = json.loads(line)
-            (runs if r["ok"] else bad).append(r)
-    return runs, bad
+            if r.get("mode") == "mem":
+                mem.append(r)
+            else:
+                (runs if r["ok"] else bad).append(r)
+    return runs, bad, mem
 
 
 def summarise(runs):
@@ -78,6 +82,9 @@ def summarise(runs):
         ent["iops_vs_stock"] = m / stock["median"]["iops"] if stock and stock["median"]["iops"] else None
         ent["iops_vs_best_stock"] = m / best["median"]["iops"] if best and best["median"]["iops"] else None
         ent["best_stock"] = best["variant"] if best else None
+        bc = best["median"]["machine_us_per_io"] if best else None
+        ent["cpu_vs_best_stock"] = (ent["median"]["machine_us_per_io"] / bc
+                                    if bc else None)
     return out
 
 
@@ -91,9 +98,9 @@ def table(kver, summary, runtime, reps):
     lines = []
     lines.append("%s: medians of %s run(s) of %s s each (TCG VM: see docs/performance.md)"
                  % (kver, reps, runtime))
-    hdr = ("%-17s %-12s %9s %8s %8s %9s %9s %8s %8s %8s %7s %7s"
+    hdr = ("%-17s %-12s %9s %8s %8s %9s %9s %8s %8s %8s %7s %7s %7s"
            % ("row", "variant", "IOPS", "MiB/s", "p50 us", "p99 us", "p99.9 us",
-              "wkr/io", "drv/io", "all/io", "/stock", "/best"))
+              "wkr/io", "drv/io", "all/io", "/stock", "/best", "cpu/b"))
     lines.append(hdr)
     lines.append("-" * len(hdr))
     last = None
@@ -102,22 +109,90 @@ def table(kver, summary, runtime, reps):
             lines.append("")
         last = e["row"]
         m = e["median"]
-        lines.append("%-17s %-12s %s %s %s %s %s %s %s %s %s %s" % (
+        lines.append("%-17s %-12s %s %s %s %s %s %s %s %s %s %s %s" % (
             e["row"], e["variant"], fmt(m["iops"], 9), fmt(m["mib_s"], 8, 1),
             fmt(m["lat_p50_us"], 8, 1), fmt(m["lat_p99_us"], 9, 1),
             fmt(m["lat_p999_us"], 9, 1), fmt(m["worker_us_per_io"], 8, 1),
             fmt(m["driver_us_per_io"], 8, 1), fmt(m["machine_us_per_io"], 8, 1),
-            fmt(e["iops_vs_stock"], 7, 2), fmt(e["iops_vs_best_stock"], 7, 2)))
+            fmt(e["iops_vs_stock"], 7, 2), fmt(e["iops_vs_best_stock"], 7, 2),
+            fmt(e["cpu_vs_best_stock"], 7, 2)))
     lines.append("")
     lines.append("wkr/io, drv/io, all/io: CPU microseconds per I/O of the target's workers,"
                  " of the driver threads, of the whole VM; /stock, /best: IOPS over"
-                 " stock vhost_scsi's (plain, and its best variant in the row)")
+                 " stock vhost_scsi's (plain, and its best variant in the row);"
+                 " cpu/b: all/io over that best variant's")
     return "\n".join(lines)
+
+
+def summarise_mem(mem):
+    """Median kernel KiB per (queues, variant) of the --mem runs."""
+    groups = {}
+    for r in mem:
+        groups.setdefault((r["queues"], r["tags"].get("variant", r["dev"])), []).append(r)
+    out = []
+    for (nq, v) in sorted(groups, key=lambda k: (k[0], VARIANT_ORDER.index(k[1])
+                                                 if k[1] in VARIANT_ORDER else 99)):
+        g = groups[(nq, v)]
+        out.append({"queues": nq, "variant": v, "ring": g[0]["ring"], "runs": len(g),
+                    "attached_kib": statistics.median(r["kernel_kib"]["attached"] for r in g),
+                    "after_close_kib": statistics.median(r["kernel_kib"]["after_close"] for r in g),
+                    "values": [r["kernel_kib"] for r in g]})
+    return out
+
+
+def mem_table(mem):
+    lines = ["kernel memory of one attached device (unreclaimable slab, kernel stacks, vmalloc;"
+             " median KiB of the runs; rings of %s entries)"
+             % (mem[0]["ring"] if mem else "?"),
+             "%-8s %-12s %12s %14s" % ("queues", "variant", "attached", "after close")]
+    for m in mem:
+        lines.append("%-8d %-12s %12.0f %14.0f" % (m["queues"], m["variant"],
+                                                   m["attached_kib"], m["after_close_kib"]))
+    return lines
+
+
+def goals(summary):
+    """The performance issue's goals, row by row: met or not, with the numbers."""
+    by = {(e["row"], e["variant"]): e for e in summary}
+    rows = []
+    for e in summary:
+        if e["row"] not in rows:
+            rows.append(e["row"])
+    out = []
+    for row in rows:
+        e = by.get((row, "fv-poll-off"))
+        if not e or e["iops_vs_best_stock"] is None:
+            continue
+        ok = e["iops_vs_best_stock"] >= 1.10 and (e["cpu_vs_best_stock"] or 9) <= 0.90
+        out.append("%-6s %s polling off: IOPS %.2f of %s (goal >= 1.10), all/io %.2f (goal <= 0.90)"
+                   % ("met" if ok else "NOT", row, e["iops_vs_best_stock"], e["best_stock"],
+                      e["cpu_vs_best_stock"] or 0))
+    for var in ("fv-adaptive", "fv-poll-wide"):
+        spin = by.get(("rd-4k-qd1-spin", var))
+        st = [by[k] for k in by if k[0] == "rd-4k-qd1-spin" and k[1].startswith("stock")]
+        if spin and st:
+            best = min(x["median"]["lat_p50_us"] for x in st)
+            r = spin["median"]["lat_p50_us"] / best
+            out.append("%-6s rd-4k-qd1-spin %s: p50 %.2f of stock's best (goal <= 0.70)"
+                       % ("met" if r <= 0.70 else "NOT", var, r))
+        for row, what, want in (("rd-4k-qd1-1q", "p50", "lat_p50_us"),
+                                ("rd-4k-qd32-2q", "IOPS", "iops"),
+                                ("rd-64k-qd32-2q", "IOPS", "iops")):
+            a, off = by.get((row, var)), by.get((row, "fv-poll-off"))
+            if not a or not off or not off["median"][want]:
+                continue
+            r = a["median"][want] / off["median"][want]
+            ok = r <= 1.05 if want.startswith("lat") else r >= 0.95
+            out.append("%-6s %s %s: %s %.2f of polling off's (goal: no worse, within the"
+                       " 5%% two identical variants differ by)" % ("met" if ok else "NOT",
+                                                                  row, var, what, r))
+    return out
 
 
 # QD1 4 KiB random reads: the driver sleeping for its completions, and
 # the driver spinning on the used ring (a guest vCPU that stays on its CPU).
 VERDICT_ROWS = ("rd-4k-qd1-1q", "rd-4k-qd1-spin")
+POLL_VARIANTS = ("fv-adaptive", "fv-poll-wide")
 
 
 def logging_cost(summary):
@@ -153,20 +228,20 @@ def regions_cost(summary):
     return out
 
 
-def polling_verdict(summary, row):
-    """The QD1 4 KiB randread p50 of fv-adaptive against the others."""
+def polling_verdict(summary, row, var):
+    """The QD1 4 KiB randread p50 of a polling variant against the others."""
     same = {e["variant"]: e["median"]["lat_p50_us"] for e in summary
             if e["row"] == row}
-    ad = same.get("fv-adaptive")
+    ad = same.get(var)
     if not ad:
-        return "%s: no fv-adaptive result" % row
+        return "%s: no %s result" % (row, var)
     parts = []
     for v in ("fv-poll-off", "stock", "stock-mq"):
         if same.get(v):
             d = 100.0 * (1 - ad / same[v])
             parts.append("%.0f%% %s %s (%.1f us)"
                          % (abs(d), "below" if d >= 0 else "above", v, same[v]))
-    return "%s p50 with adaptive polling: %.1f us, %s" % (row, ad, ", ".join(parts))
+    return "%s p50 with %s: %.1f us, %s" % (row, var, ad, ", ".join(parts))
 
 
 def chart(kver, summary, png, workdir):
@@ -185,8 +260,8 @@ def chart(kver, summary, png, workdir):
         f.write("# row " + " ".join(variants) + " " +
                 " ".join("cpu_" + v for v in variants) + "\n")
         for row in rows:
-            ratio = [by[(row, v)]["iops_vs_stock"] if (row, v) in by and
-                     by[(row, v)]["iops_vs_stock"] is not None else float("nan")
+            ratio = [by[(row, v)]["iops_vs_best_stock"] if (row, v) in by and
+                     by[(row, v)]["iops_vs_best_stock"] is not None else float("nan")
                      for v in variants]
             cpu = [by[(row, v)]["median"]["machine_us_per_io"] if (row, v) in by
                    else float("nan") for v in variants]
@@ -207,7 +282,7 @@ set style fill solid 0.8 border -1
 set key top left horizontal
 set grid ytics
 set xtics rotate by -25 scale 0
-set ylabel 'IOPS / stock IOPS'
+set ylabel 'IOPS / best stock variant IOPS'
 set yrange [0:*]
 set xrange [-0.6:{len(rows) - 0.4}]
 plot {plot1}, 1 with lines lc rgb 'black' dt 2 notitle
@@ -237,7 +312,7 @@ def main():
     ap.add_argument("--kver", default="")
     ap.add_argument("--note", default="")
     a = ap.parse_args()
-    runs, bad = load(a.raw)
+    runs, bad, memruns = load(a.raw)
     if not runs:
         print("report: no successful runs in " + a.raw, file=sys.stderr)
         return 1
@@ -249,8 +324,8 @@ def main():
     print(text)
     if a.note:
         print(a.note)
-    verdicts = [polling_verdict(summary, r) for r in VERDICT_ROWS
-                if any(e["row"] == r for e in summary)]
+    verdicts = [polling_verdict(summary, r, v) for r in VERDICT_ROWS for v in POLL_VARIANTS
+                if any(e["row"] == r and e["variant"] == v for e in summary)]
     for v in verdicts:
         print(v)
     logging = logging_cost(summary)
@@ -259,6 +334,12 @@ def main():
     regions = regions_cost(summary)
     for v in regions:
         print(v)
+    mem = summarise_mem(memruns)
+    if mem:
+        print("\n".join([""] + mem_table(mem)))
+    met = goals(summary)
+    if met:
+        print("\n".join(["", "goals (docs/performance.md):"] + met))
     if bad:
         print("%d failed run(s) left out: %s" % (len(bad), "; ".join(
             "%s/%s: %s" % (r["tags"].get("row"), r["tags"].get("variant"), r["error"])
@@ -266,7 +347,7 @@ def main():
     with open(a.json, "w") as f:
         json.dump({"kernel": kver, "note": a.note, "runtime_s": runtime,
                    "polling": verdicts, "dirty_logging": logging,
-                   "memory_regions": regions,
+                   "memory_regions": regions, "memory": mem, "goals": met,
                    "failed_runs": len(bad), "rows": summary, "runs": runs},
                   f, indent=1)
     if a.png and chart(kver, summary, a.png, os.path.dirname(os.path.abspath(a.json))):

@@ -13,11 +13,14 @@
 #   $BT_FV        /dev/fastvhost   the same three, on fastvhost's own backstores
 #   $BT_FV_NOPOLL /dev/fastvhost   the same backstores as $BT_FV; bt_up turns
 #                                  its polling off (poll-max-ns 0)
+#   $BT_FV_WIDE   /dev/fastvhost   the same backstores again, for a second
+#                                  polling window
 # fileio images live in $BT_DIR (default /tmp: tmpfs in the test VM).
 
 BT_STOCK=naa.5001405ffaa0be01
 BT_FV=naa.5001405ffbb0be01
 BT_FV_NOPOLL=naa.5001405ffbb0be02
+BT_FV_WIDE=naa.5001405ffbb0be03
 BT_LUN_RD=0
 BT_LUN_FILE=1
 BT_LUN_NULL=2
@@ -70,6 +73,7 @@ bt_up() {
 		else
 			bt__target fastvhost "$BT_FV" "$rd" "$file" "$null" || return
 			bt__target fastvhost "$BT_FV_NOPOLL" "$rd" "$file" "$null" || return
+			bt__target fastvhost "$BT_FV_WIDE" "$rd" "$file" "$null" || return
 		fi
 	done
 	bt_poll "$BT_FV_NOPOLL" 0
@@ -80,6 +84,7 @@ bt_down() {
 	tgt_del vhost "$BT_STOCK" || rc=1
 	tgt_del fastvhost "$BT_FV" || rc=1
 	tgt_del fastvhost "$BT_FV_NOPOLL" || rc=1
+	tgt_del fastvhost "$BT_FV_WIDE" || rc=1
 	for bs in rd_mcp_0/fvb_rd_v rd_mcp_0/fvb_null_v fileio_0/fvb_file_v \
 		  rd_mcp_0/fvb_rd_f rd_mcp_0/fvb_null_f fileio_0/fvb_file_f; do
 		tgt_bs_del "$TGT_CFS/core/$bs" || rc=1

@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Inside the test VM (scripts/profile boots it): where the CPU time of a
+# bench row goes, for the stock vhost_scsi and for fastvhost.  For each
+# row and variant, fvbench runs under a system-wide `perf record`
+# (cpu-clock: TCG has no hardware counters) and two tables are written to
+# OUTDIR/<row>-<variant>.txt: the share of samples per task (the driver,
+# the target's worker, LIO's kworkers, idle) and the hottest symbols.
+#
+#   bench/profile.sh OUTDIR
+#
+# Environment: PROFILE_ROWS (names of bench/vm-run.sh's rows, default
+# "rd-4k-qd32-1q null-4k-qd1-1q"), PROFILE_VARIANTS (default "stock
+# fv-poll-off"), PROFILE_RUNTIME (s, default 3).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/selftests/lib/target.sh"
+. "$top/bench/targets.sh"
+out=${1:?usage: profile.sh OUTDIR}
+bin=$top/build/selftests/fvbench
+runtime=${PROFILE_RUNTIME:-3}
+mkdir -p "$out"
+
+# NAME LUN RW BS IODEPTH QUEUES, as in bench/vm-run.sh.
+row_args() {
+	case $1 in
+	rd-4k-qd1-1q) echo "$BT_LUN_RD randread 4k 1 1" ;;
+	rd-4k-qd32-1q) echo "$BT_LUN_RD randread 4k 32 1" ;;
+	rd-4k-qd32-2q) echo "$BT_LUN_RD randread 4k 32 2" ;;
+	rd-64k-qd32-1q) echo "$BT_LUN_RD randread 64k 32 1" ;;
+	file-4k-qd32-1q) echo "$BT_LUN_FILE randwrite 4k 32 1" ;;
+	null-4k-qd1-1q) echo "$BT_LUN_NULL randread 4k 1 1" ;;
+	null-4k-qd32-1q) echo "$BT_LUN_NULL randread 4k 32 1" ;;
+	*) return 1 ;;
+	esac
+}
+
+variant_args() {
+	case $1 in
+	stock) echo "/dev/vhost-scsi $BT_STOCK" ;;
+	stock-mq) echo "/dev/vhost-scsi $BT_STOCK --worker-per-vq" ;;
+	fv-poll-off) echo "/dev/fastvhost $BT_FV_NOPOLL" ;;
+	fv-adaptive) echo "/dev/fastvhost $BT_FV" ;;
+	*) return 1 ;;
+	esac
+}
+
+command -v perf >/dev/null || { echo "profile: perf is missing (Debian: linux-perf)"; exit 1; }
+bt_up 128 || { echo "profile: target setup failed"; bt_down; exit 1; }
+trap 'bt_down || echo "profile: teardown failed"' EXIT
+bt_poll "$BT_FV" $((${BENCH_POLL_US:-32} * 1000))
+
+rc=0
+for row in ${PROFILE_ROWS:-rd-4k-qd32-1q null-4k-qd1-1q}; do
+	read -r lun rw bs qd nq <<<"$(row_args "$row")" ||
+		{ echo "profile: unknown row $row"; rc=1; continue; }
+	for v in ${PROFILE_VARIANTS:-stock fv-poll-off}; do
+		read -r dev wwn extra <<<"$(variant_args "$v")" ||
+			{ echo "profile: unknown variant $v"; rc=1; continue; }
+		data=/tmp/perf-$row-$v.data
+		txt=$out/$row-$v.txt
+		# shellcheck disable=SC2086
+		perf record -q -a -e cpu-clock -F 1999 -o "$data" -- \
+			"$bin" -d "$dev" -w "$wwn" -l "$lun" --rw "$rw" --bs "$bs" \
+			-q "$qd" -j "$nq" --runtime "$runtime" --ramp 0.5 \
+			--label "$row" $extra >"$out/$row-$v.json" 2>/dev/null ||
+			{ echo "profile: $row $v: fvbench or perf failed"; rc=1; continue; }
+		{
+			echo "# $row $v ($(uname -r)): $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%d IOPS, worker %.1f us/IO, machine %.1f us/IO" % (d["iops"], d["cpu"]["worker_us_per_io"], d["cpu"]["machine_us_per_io"]))' "$out/$row-$v.json" 2>/dev/null)"
+			echo "## by task"
+			perf report -q -i "$data" --stdio --sort comm --percent-limit 1 2>/dev/null |
+				sed 's/^ *//; s/-[0-9][0-9]*:[0-9]*$//' | grep .
+			echo "## by symbol"
+			perf report -q -i "$data" --stdio --sort comm,sym --percent-limit 0.7 2>/dev/null |
+				sed 's/^ *//' | grep . | head -n 40
+			# The target's own threads alone: fastvhost's workers, the
+			# stock worker (a kthread, or a task of the driver's).
+			for c in $(perf report -q -i "$data" --stdio --sort comm 2>/dev/null |
+				   awk '$2 ~ /^(fv-[0-9]+-[0-9]+|vhost-[0-9]+)$/ { print $2 }'); do
+				echo "## $c alone, by symbol (share of its samples)"
+				perf report -q -i "$data" --stdio --comms "$c" --sort sym --percentage relative \
+					--percent-limit 0.8 2>/dev/null | sed "s/^ *//" | grep . | head -n 45
+			done
+		} >"$txt"
+		rm -f "$data"
+		echo "profile: $row $v: $(head -n 1 "$txt" | cut -d: -f2-)"
+	done
+done
+exit $rc
