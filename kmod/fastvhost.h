@@ -55,8 +55,8 @@
  * is taken, within one worker pass) and flushes the device's submit_wq,
  * so LIO knows every command taken before it; its answer waits on
  * drain_wq until vq->epoch_cmds[old epoch] (under vq->mutex, read with
- * READ_ONCE) is zero on every request queue.  Blocking submissions and
- * TMFs use workqueues of their own device only, so another guest cannot
+ * READ_ONCE) is zero on every request queue.  Submissions handed off by
+ * the worker and TMFs use workqueues of their own device only, so another guest cannot
  * hold them up; tmf_inflight keeps the workers alive meanwhile, as the
  * drain waits for it.
  *
@@ -128,7 +128,7 @@ static_assert(FV_MAX_VQS == FV_CFG_MAX_VQS);
 #define FV_RESP_IOV	4		/* iovecs a response header may span */
 #define FV_WEIGHT	256		/* requests per queue per pass */
 #define FV_MAX_EVENTS	128		/* queued events before "missed" */
-#define FV_SUBMIT_ACTIVE 32		/* blocking submissions at once */
+#define FV_SUBMIT_ACTIVE 32		/* handed-off submissions at once */
 #define FV_TMF_BURST	64		/* TMFs a guest may send at once */
 #define FV_TMF_RATE	16		/* and a second after that */
 
@@ -265,7 +265,7 @@ struct fv_dev {
 	unsigned int cmd_epoch;		/* bit 0: see ctl.c */
 	unsigned long tmf_stamp;	/* TMF rate limit, ctl queue's mutex */
 	unsigned int tmf_tokens;
-	struct workqueue_struct *submit_wq;	/* blocking submissions */
+	struct workqueue_struct *submit_wq;	/* submissions off the worker */
 	struct workqueue_struct *tmf_wq;	/* ordered: TMFs */
 	struct ratelimit_state log_rs;	/* guest-caused log lines */
 	unsigned long log_base;		/* VHOST_SET_LOG_BASE; 0: none */

@@ -440,6 +440,26 @@ static bool submit_blocks(struct se_cmd *se_cmd)
 }
 
 /*
+ * Submit from the device's submission workqueue rather than from the
+ * worker.  Always for a backstore that blocks.  Otherwise when the queue
+ * is deep and the device has fewer workers than the CPUs its worker may
+ * run on: a backstore such as rd_mcp copies the data in the submitting
+ * thread, and from the worker that copy holds up every other request of
+ * its queues while a CPU stays idle.  At shallow depth the hop would only
+ * add a wake-up to each request, and with a worker on every CPU there is
+ * no idle CPU to hand it to.
+ */
+#define FV_HANDOFF_DEPTH	4
+
+static bool submit_elsewhere(struct fv_vq *vq, struct se_cmd *se_cmd)
+{
+	return submit_blocks(se_cmd) ||
+	       (atomic_read(&vq->inflight) > FV_HANDOFF_DEPTH &&
+		READ_ONCE(vq->dev->nr_workers) <
+			cpumask_weight(current->cpus_ptr));
+}
+
+/*
  * For tests only (selftests/scsi_cmds.c): the next N submissions to LIO
  * fail as target_submit() can since 6.10.  0: never.
  */
@@ -709,7 +729,7 @@ static void handle_one(struct fv_vq *vq, u16 head, unsigned int out,
 	if (cmd->se_cmd.se_cmd_flags & SCF_UNDERFLOW_BIT && cmd->data.nents)
 		trim_sg(&cmd->se_cmd);
 
-	if (submit_blocks(&cmd->se_cmd)) {
+	if (submit_elsewhere(vq, &cmd->se_cmd)) {
 		INIT_WORK(&cmd->submit, submit_work);
 		queue_work_node(READ_ONCE(vq->node), vq->dev->submit_wq,
 				&cmd->submit);
