@@ -263,12 +263,13 @@ EOF
 }
 
 # Why a guest check failed, in the few lines make check's summary shows
-# before a failure: an oops of the guest's, if any, then the last lines
-# the guest printed for that check that name an error.
+# before a failure: the guest kernel's first oops or I/O error lines, if
+# any, then the last lines the guest printed for that check that name an
+# error.
 guest_evidence() {	# ID
 	tr -d '\r' <"$LOG" | awk -v id="$1" '
-		/BUG: |#PF: |RIP: 00|Oops|segfault|traps: |Kernel panic/ &&
-			oops < 3 { print "oops| " $0; oops++ }
+		/BUG: |#PF: |RIP: 00|Oops|segfault|traps: |Kernel panic|I\/O error|offline device/ &&
+			oops < 3 { print "kernel| " $0; oops++ }
 		/^    \| / { if (/rror|err=|fio:|verify|signal|bad|illed/ &&
 				!/err= 0:/) tail[n++ % 3] = $0; next }
 		$0 ~ "^FVGUEST: CHECK " id " fail" {
