@@ -117,7 +117,7 @@ if [ "${BENCH_MEM:-1}" != 0 ]; then
 				# shellcheck disable=SC2086
 				line=$("$bin" -d "$dev" -w "$wwn" -j "$nq" --ring 128 --mem \
 					--tag row="mem-${nq}q" --tag variant="$vname" \
-					--tag rep="$rep" -H ${extra/--regions 509/} 2>"$err")
+					--tag rep="$rep" -H $extra 2>"$err")
 				rc=$?
 				case "$line" in "{"*) echo "$line" >>"$out" ;; esac
 				[ "$rc" = 0 ] || fails=$((fails + 1))
