@@ -359,6 +359,7 @@ void fv_io_pool_free(struct fv_vq *vq);
 int fv_io_pool_move(struct fv_vq *vq, int node);
 void fv_io_handle(struct fv_vq *vq, bool poll);
 void fv_io_complete(struct fv_vq *vq);
+void fv_submit(struct fv_vq *vq, struct fv_cmd *cmd);
 int fv_iov_take(struct iovec **iov, unsigned int *cnt, size_t *skip,
 		size_t len, struct iovec *dst, unsigned int max);
 
