@@ -9,9 +9,11 @@
 #
 #   bench/profile.sh OUTDIR
 #
-# Environment: PROFILE_ROWS (names of bench/vm-run.sh's rows, default
-# "rd-4k-qd32-1q null-4k-qd1-1q"), PROFILE_VARIANTS (default "stock
-# fv-poll-off"), PROFILE_RUNTIME (s, default 3).
+# Environment: PROFILE_ROWS (names of the bench's rows, BT_ROWS of
+# bench/targets.sh; default "rd-4k-qd32-1q null-4k-qd1-1q"),
+# PROFILE_VARIANTS (BT_VARIANTS; default "stock fv-poll-off"),
+# PROFILE_RUNTIME (s, default 3), BENCH_POLL_US (fv-poll-wide's window,
+# default 256).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lib/target.sh"
@@ -21,41 +23,19 @@ bin=$top/build/selftests/fvbench
 runtime=${PROFILE_RUNTIME:-3}
 mkdir -p "$out"
 
-# NAME LUN RW BS IODEPTH QUEUES, as in bench/vm-run.sh.
-row_args() {
-	case $1 in
-	rd-4k-qd1-1q) echo "$BT_LUN_RD randread 4k 1 1" ;;
-	rd-4k-qd32-1q) echo "$BT_LUN_RD randread 4k 32 1" ;;
-	rd-4k-qd32-2q) echo "$BT_LUN_RD randread 4k 32 2" ;;
-	rd-64k-qd32-1q) echo "$BT_LUN_RD randread 64k 32 1" ;;
-	file-4k-qd32-1q) echo "$BT_LUN_FILE randwrite 4k 32 1" ;;
-	null-4k-qd1-1q) echo "$BT_LUN_NULL randread 4k 1 1" ;;
-	null-4k-qd32-1q) echo "$BT_LUN_NULL randread 4k 32 1" ;;
-	*) return 1 ;;
-	esac
-}
-
-variant_args() {
-	case $1 in
-	stock) echo "/dev/vhost-scsi $BT_STOCK" ;;
-	stock-mq) echo "/dev/vhost-scsi $BT_STOCK --worker-per-vq" ;;
-	fv-poll-off) echo "/dev/fastvhost $BT_FV_NOPOLL" ;;
-	fv-adaptive) echo "/dev/fastvhost $BT_FV" ;;
-	*) return 1 ;;
-	esac
-}
-
 command -v perf >/dev/null || { echo "profile: perf is missing (Debian: linux-perf)"; exit 1; }
 bt_up 128 || { echo "profile: target setup failed"; bt_down; exit 1; }
 trap 'bt_down || echo "profile: teardown failed"' EXIT
-bt_poll "$BT_FV" $((${BENCH_POLL_US:-32} * 1000))
+bt_poll "$BT_FV_WIDE" $((${BENCH_POLL_US:-256} * 1000))
 
 rc=0
 for row in ${PROFILE_ROWS:-rd-4k-qd32-1q null-4k-qd1-1q}; do
-	read -r lun rw bs qd nq <<<"$(row_args "$row")" ||
+	read -r lun rw bs qd nq mode <<<"$(bt_pick "$row" "${BT_ROWS[@]}")" ||
 		{ echo "profile: unknown row $row"; rc=1; continue; }
+	drvopt=
+	[ "$mode" != spin ] || drvopt=--spin
 	for v in ${PROFILE_VARIANTS:-stock fv-poll-off}; do
-		read -r dev wwn extra <<<"$(variant_args "$v")" ||
+		read -r dev wwn extra <<<"$(bt_pick "$v" "${BT_VARIANTS[@]}")" ||
 			{ echo "profile: unknown variant $v"; rc=1; continue; }
 		data=/tmp/perf-$row-$v.data
 		txt=$out/$row-$v.txt
@@ -63,7 +43,7 @@ for row in ${PROFILE_ROWS:-rd-4k-qd32-1q null-4k-qd1-1q}; do
 		perf record -q -a -e cpu-clock -F 1999 -o "$data" -- \
 			"$bin" -d "$dev" -w "$wwn" -l "$lun" --rw "$rw" --bs "$bs" \
 			-q "$qd" -j "$nq" --runtime "$runtime" --ramp 0.5 \
-			--label "$row" $extra >"$out/$row-$v.json" 2>/dev/null ||
+			--label "$row" $extra $drvopt >"$out/$row-$v.json" 2>/dev/null ||
 			{ echo "profile: $row $v: fvbench or perf failed"; rc=1; continue; }
 		{
 			echo "# $row $v ($(uname -r)): $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%d IOPS, worker %.1f us/IO, machine %.1f us/IO" % (d["iops"], d["cpu"]["worker_us_per_io"], d["cpu"]["machine_us_per_io"]))' "$out/$row-$v.json" 2>/dev/null)"

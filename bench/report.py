@@ -88,6 +88,11 @@ def summarise(runs):
     return out
 
 
+def row_names(summary):
+    """The rows of a summary, in the order they ran."""
+    return list(dict.fromkeys(e["row"] for e in summary))
+
+
 def fmt(v, width, prec=0):
     if v is None:
         return "-".rjust(width)
@@ -154,12 +159,8 @@ def mem_table(mem):
 def goals(summary):
     """The performance issue's goals, row by row: met or not, with the numbers."""
     by = {(e["row"], e["variant"]): e for e in summary}
-    rows = []
-    for e in summary:
-        if e["row"] not in rows:
-            rows.append(e["row"])
     out = []
-    for row in rows:
+    for row in row_names(summary):
         e = by.get((row, "fv-poll-off"))
         if not e or e["iops_vs_best_stock"] is None:
             continue
@@ -249,10 +250,7 @@ def chart(kver, summary, png, workdir):
     if not gp:
         print("report: gnuplot missing, no chart", file=sys.stderr)
         return False
-    rows = []
-    for e in summary:
-        if e["row"] not in rows:
-            rows.append(e["row"])
+    rows = row_names(summary)
     variants = [v for v in VARIANT_ORDER if any(e["variant"] == v for e in summary)]
     by = {(e["row"], e["variant"]): e for e in summary}
     dat = os.path.join(workdir, "chart-%s.dat" % kver)

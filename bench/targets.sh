@@ -25,6 +25,53 @@ BT_LUN_RD=0
 BT_LUN_FILE=1
 BT_LUN_NULL=2
 
+# The bench's rows and variants (bench/vm-run.sh, bench/profile.sh).
+# Rows: NAME LUN RW BS IODEPTH QUEUES [spin]. The bench runs every
+# variant on every row. The "null" rows (rd_nullio: no data copied) show
+# the transport's own cost. "spin" rows reap by watching the used ring
+# instead of sleeping on the call eventfd (fvbench --spin), as a guest
+# vCPU kept on its CPU by KVM's halt-polling sees completions: the
+# driver's own wake-up is then out of the latency, and what is left is
+# the target's.
+# shellcheck disable=SC2034 # used by the scripts that source this
+BT_ROWS=(
+	"rd-4k-qd1-1q     $BT_LUN_RD   randread  4k  1  1"
+	"rd-4k-qd32-1q    $BT_LUN_RD   randread  4k  32 1"
+	"rd-4k-qd32-2q    $BT_LUN_RD   randread  4k  32 2"
+	"rd-64k-qd1-1q    $BT_LUN_RD   randread  64k 1  1"
+	"rd-64k-qd32-1q   $BT_LUN_RD   randread  64k 32 1"
+	"rd-64k-qd32-2q   $BT_LUN_RD   randread  64k 32 2"
+	"file-4k-qd32-1q  $BT_LUN_FILE randwrite 4k  32 1"
+	"null-4k-qd1-1q   $BT_LUN_NULL randread  4k  1  1"
+	"rd-4k-qd1-spin   $BT_LUN_RD   randread  4k  1  1  spin"
+	"null-4k-qd1-spin $BT_LUN_NULL randread  4k  1  1  spin"
+)
+
+# Variants: NAME DEV WWN EXTRA.  fv-adaptive polls as the product does by
+# default, fv-poll-wide with the window scaled for this VM; stock-mq is
+# stock with a worker per queue (Linux 6.5 and later).
+# shellcheck disable=SC2034
+BT_VARIANTS=(
+	"stock        /dev/vhost-scsi $BT_STOCK"
+	"stock-mq     /dev/vhost-scsi $BT_STOCK --worker-per-vq"
+	"fv-poll-off  /dev/fastvhost  $BT_FV_NOPOLL"
+	"fv-adaptive  /dev/fastvhost  $BT_FV"
+	"fv-poll-wide /dev/fastvhost  $BT_FV_WIDE"
+	"fv-dirtylog  /dev/fastvhost  $BT_FV --dirty-log"
+	"fv-regions   /dev/fastvhost  $BT_FV_NOPOLL --regions 509"
+)
+
+# bt_pick NAME ENTRY...: the fields after NAME of the entry named NAME.
+bt_pick() {
+	local name=$1 e n rest
+	shift
+	for e in "$@"; do
+		read -r n rest <<<"$e"
+		[ "$n" = "$name" ] && { echo "$rest"; return 0; }
+	done
+	return 1
+}
+
 bt__top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 bt__null() {	# bt__null NAME PAGES: rd_mcp that keeps no data (no copy)

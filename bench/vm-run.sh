@@ -23,43 +23,19 @@ runtime=${BENCH_RUNTIME:-2}
 ramp=${BENCH_RAMP:-0.3}
 reps=${BENCH_REPS:-3}
 
-# Rows: NAME LUN RW BS IODEPTH QUEUES [spin]. Every variant runs every
-# row. The "null" rows (rd_nullio: no data copied) show the transport's own
-# cost. "spin" rows reap by watching the used ring instead of sleeping on
-# the call eventfd (fvbench --spin), as a guest vCPU kept on its CPU by
-# KVM's halt-polling sees completions: the driver's own wake-up is then
-# out of the latency, and what is left is the target's.
-rows=(
-	"rd-4k-qd1-1q     $BT_LUN_RD   randread  4k  1  1"
-	"rd-4k-qd32-1q    $BT_LUN_RD   randread  4k  32 1"
-	"rd-4k-qd32-2q    $BT_LUN_RD   randread  4k  32 2"
-	"rd-64k-qd1-1q    $BT_LUN_RD   randread  64k 1  1"
-	"rd-64k-qd32-1q   $BT_LUN_RD   randread  64k 32 1"
-	"rd-64k-qd32-2q   $BT_LUN_RD   randread  64k 32 2"
-	"file-4k-qd32-1q  $BT_LUN_FILE randwrite 4k  32 1"
-	"null-4k-qd1-1q   $BT_LUN_NULL randread  4k  1  1"
-	"rd-4k-qd1-spin   $BT_LUN_RD   randread  4k  1  1  spin"
-	"null-4k-qd1-spin $BT_LUN_NULL randread  4k  1  1  spin"
-)
-
-# Variants: NAME DEV WWN EXTRA.  fv-adaptive polls as the product does by
-# default, fv-poll-wide with the window scaled for this VM.
-variants=(
-	"stock        /dev/vhost-scsi $BT_STOCK"
-	"fv-poll-off  /dev/fastvhost  $BT_FV_NOPOLL"
-	"fv-adaptive  /dev/fastvhost  $BT_FV"
-	"fv-poll-wide /dev/fastvhost  $BT_FV_WIDE"
-	"fv-dirtylog  /dev/fastvhost  $BT_FV --dirty-log"
-	"fv-regions   /dev/fastvhost  $BT_FV_NOPOLL --regions 509"
-)
+rows=("${BT_ROWS[@]}")
+variants=("${BT_VARIANTS[@]}")
 bt_up "${BENCH_MIB:-128}" || { echo "bench: target setup failed"; bt_down; exit 1; }
 trap 'bt_down || echo "bench: teardown failed"' EXIT
 # A worker per queue: stock vhost_scsi's strongest setting, 6.5 and later.
 probe=$(mktemp)
-if "$bin" -d /dev/vhost-scsi -w "$BT_STOCK" -n 1 --worker-per-vq >"$probe" 2>&1; then
-	variants=("${variants[0]}" "stock-mq    /dev/vhost-scsi $BT_STOCK --worker-per-vq" "${variants[@]:1}")
-else
+if ! "$bin" -d /dev/vhost-scsi -w "$BT_STOCK" -n 1 --worker-per-vq >"$probe" 2>&1; then
 	echo "# stock-mq skipped: $(tail -n1 "$probe")"
+	keep=()
+	for v in "${variants[@]}"; do
+		[[ $v == "stock-mq "* ]] || keep+=("$v")
+	done
+	variants=("${keep[@]}")
 fi
 rm -f "$probe"
 
@@ -74,6 +50,20 @@ want() {	# want ROW: in BENCH_ROWS (or all)
 
 nv=${#variants[@]}
 err=$(mktemp)
+fails=0
+
+# run ROW VARIANT REP FVBENCH-ARGS...: one fvbench run, its JSON line
+# appended to OUTFILE, its summary line printed, a failure counted.
+run() {
+	local row=$1 vname=$2 rep=$3 line rc
+	shift 3
+	line=$("$bin" "$@" --tag row="$row" --tag variant="$vname" \
+		--tag rep="$rep" -H 2>"$err")
+	rc=$?
+	case "$line" in "{"*) echo "$line" >>"$out" ;; esac
+	[ "$rc" = 0 ] || fails=$((fails + 1))
+	sed "s/^/# $row $vname rep $rep: /" "$err"
+}
 # One discarded second per variant first: the first runs after boot and
 # setup meet other start-up work.
 for v in "${variants[@]}"; do
@@ -81,7 +71,6 @@ for v in "${variants[@]}"; do
 	# shellcheck disable=SC2086
 	"$bin" -d "$dev" -w "$wwn" --runtime 1 --ramp 0 $extra >/dev/null 2>&1
 done
-fails=0
 for rep in $(seq 1 "$reps"); do
 	for row in "${rows[@]}"; do
 		read -r name lun rw bs qd nq mode <<<"$row"
@@ -92,14 +81,10 @@ for rep in $(seq 1 "$reps"); do
 		for k in $(seq 0 $((nv - 1))); do
 			read -r vname dev wwn extra <<<"${variants[$(((k + rep - 1) % nv))]}"
 			# shellcheck disable=SC2086
-			line=$("$bin" -d "$dev" -w "$wwn" -l "$lun" --rw "$rw" --bs "$bs" \
-				-q "$qd" -j "$nq" --runtime "$runtime" --ramp "$ramp" \
-				--seed "$rep" --label "$name" --tag row="$name" \
-				--tag variant="$vname" --tag rep="$rep" -H $extra $drvopt 2>"$err")
-			rc=$?
-			case "$line" in "{"*) echo "$line" >>"$out" ;; esac
-			[ "$rc" = 0 ] || fails=$((fails + 1))
-			sed "s/^/# $name $vname rep $rep: /" "$err"
+			run "$name" "$vname" "$rep" -d "$dev" -w "$wwn" -l "$lun" \
+				--rw "$rw" --bs "$bs" -q "$qd" -j "$nq" \
+				--runtime "$runtime" --ramp "$ramp" --seed "$rep" \
+				--label "$name" $extra $drvopt
 		done
 	done
 done
@@ -115,13 +100,8 @@ if [ "${BENCH_MEM:-1}" != 0 ]; then
 				read -r vname dev wwn extra <<<"$v"
 				case $vname in stock|stock-mq|fv-poll-off) ;; *) continue ;; esac
 				# shellcheck disable=SC2086
-				line=$("$bin" -d "$dev" -w "$wwn" -j "$nq" --ring 128 --mem \
-					--tag row="mem-${nq}q" --tag variant="$vname" \
-					--tag rep="$rep" -H $extra 2>"$err")
-				rc=$?
-				case "$line" in "{"*) echo "$line" >>"$out" ;; esac
-				[ "$rc" = 0 ] || fails=$((fails + 1))
-				sed "s/^/# mem-${nq}q $vname rep $rep: /" "$err"
+				run "mem-${nq}q" "$vname" "$rep" -d "$dev" -w "$wwn" \
+					-j "$nq" --ring 128 --mem $extra
 			done
 		done
 	done
