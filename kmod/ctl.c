@@ -84,6 +84,7 @@ static unsigned int fence(struct fv_dev *dev)
 	WRITE_ONCE(dev->cmd_epoch, old ^ 1);
 	fv_workers_flush(dev);
 	flush_workqueue(dev->submit_wq);
+	flush_workqueue(dev->local_wq);
 	return old;
 }
 

@@ -345,9 +345,12 @@ static int fv_open(struct inode *inode, struct file *f)
 					 FV_SUBMIT_ACTIVE);
 	if (!dev->submit_wq)
 		goto err_cpus;
+	dev->local_wq = alloc_workqueue("fastvhost-local", 0, FV_SUBMIT_ACTIVE);
+	if (!dev->local_wq)
+		goto err_submit;
 	dev->tmf_wq = alloc_ordered_workqueue("fastvhost-tmf", 0);
 	if (!dev->tmf_wq)
-		goto err_submit;
+		goto err_local;
 	dev->place.node = NUMA_NO_NODE;
 	memset(dev->place.layout.map, FV_CFG_NO_WORKER,
 	       sizeof(dev->place.layout.map));
@@ -363,6 +366,8 @@ err_vqs:
 	while (i--)
 		fv_vq_free(dev->vqs[i]);
 	destroy_workqueue(dev->tmf_wq);
+err_local:
+	destroy_workqueue(dev->local_wq);
 err_submit:
 	destroy_workqueue(dev->submit_wq);
 err_cpus:
@@ -377,10 +382,12 @@ static void dev_free(struct kref *ref)
 	struct fv_dev *dev = container_of(ref, struct fv_dev, ref);
 	unsigned int i;
 
+	/* The queues' submission work items run there: gone before them. */
+	destroy_workqueue(dev->submit_wq);
+	destroy_workqueue(dev->local_wq);
 	for (i = 0; i < FV_MAX_VQS; i++)
 		fv_vq_free(dev->vqs[i]);
 	destroy_workqueue(dev->tmf_wq);
-	destroy_workqueue(dev->submit_wq);
 	free_cpumask_var(dev->place.cpus);
 	kvfree(dev);
 }

@@ -52,13 +52,13 @@
  * into guest memory.  A TMF runs on the device's ordered tmf_wq, never in
  * a worker and under no lock: it kicks and flushes the workers, flips
  * dev->cmd_epoch, flushes them again (a command's epoch is read while it
- * is taken, within one worker pass) and flushes the device's submit_wq,
- * so LIO knows every command taken before it; its answer waits on
- * drain_wq until vq->epoch_cmds[old epoch] (under vq->mutex, read with
- * READ_ONCE) is zero on every request queue.  Submissions handed off by
- * the worker and TMFs use workqueues of their own device only, so another guest cannot
- * hold them up; tmf_inflight keeps the workers alive meanwhile, as the
- * drain waits for it.
+ * is taken, within one worker pass) and flushes the device's submit_wq
+ * and local_wq, so LIO knows every command taken before it; its answer
+ * waits on drain_wq until vq->epoch_cmds[old epoch] (under vq->mutex,
+ * read with READ_ONCE) is zero on every request queue.  Submissions
+ * handed off by the worker and TMFs use workqueues of their own device
+ * only, so another guest cannot hold them up; tmf_inflight keeps the
+ * workers alive meanwhile, as the drain waits for it.
  *
  * Guest bounds: a ring loop holds vq->mutex for at most FV_WEIGHT passes,
  * counting passes that found the ring empty (the guest controls what the
@@ -167,7 +167,7 @@ struct fv_sgl {
 struct fv_cmd {
 	struct se_cmd se_cmd;
 	struct fv_vq *vq;
-	struct llist_node node;		/* on vq->done, then vq->free */
+	struct llist_node node;		/* on vq->handed, vq->done */
 	unsigned long flags;
 	u16 head;
 	u8 data_dir;			/* enum dma_data_direction */
@@ -266,6 +266,7 @@ struct fv_dev {
 	unsigned long tmf_stamp;	/* TMF rate limit, ctl queue's mutex */
 	unsigned int tmf_tokens;
 	struct workqueue_struct *submit_wq;	/* submissions off the worker */
+	struct workqueue_struct *local_wq;	/* and on its CPU */
 	struct workqueue_struct *tmf_wq;	/* ordered: TMFs */
 	struct ratelimit_state log_rs;	/* guest-caused log lines */
 	unsigned long log_base;		/* VHOST_SET_LOG_BASE; 0: none */
@@ -359,6 +360,7 @@ void fv_io_pool_free(struct fv_vq *vq);
 int fv_io_pool_move(struct fv_vq *vq, int node);
 void fv_io_handle(struct fv_vq *vq, bool poll);
 void fv_io_complete(struct fv_vq *vq);
+void fv_submit_init(struct fv_vq *vq);
 void fv_submit(struct fv_vq *vq, struct fv_cmd *cmd);
 int fv_iov_take(struct iovec **iov, unsigned int *cnt, size_t *skip,
 		size_t len, struct iovec *dst, unsigned int max);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Commands to LIO: from the worker, or from the device's own submission
- * workqueue on the worker's node (a bounded number at a time, so one
- * guest cannot hold up another's).
+ * Commands to LIO: from the worker, or from the device's own workqueues
+ * (unbound on the worker's node, or bound to the worker's CPU; a bounded
+ * number at a time, so one guest cannot hold up another's).
  */
 #include <linux/cpumask.h>
+#include <linux/llist.h>
 #include <linux/sched.h>
 #include <linux/workqueue.h>
 #include <target/target_core_backend.h>
@@ -22,23 +23,39 @@ static bool submit_blocks(struct se_cmd *se_cmd)
 }
 
 /*
- * Submit from the device's submission workqueue rather than from the
- * worker.  Always for a backstore that blocks.  Otherwise when the queue
- * is deep and the device has fewer workers than the CPUs its worker may
- * run on: a backstore such as rd_mcp copies the data in the submitting
- * thread, and from the worker that copy holds up every other request of
- * its queues while a CPU stays idle.  At shallow depth the hop would only
- * add a wake-up to each request, and with a worker on every CPU there is
- * no idle CPU to hand it to.
+ * Where a prepared command goes to LIO.  A backstore that blocks (fileio)
+ * is always submitted from the device's unbound submission workqueue, a
+ * work item per command, so one slow read holds up no other.
+ *
+ * Others are submitted by the worker itself, unless its queue is deep:
+ *
+ * - With fewer workers than the CPUs a worker may run on, a backstore such
+ *   as rd_mcp would copy the data in the worker and hold up every request
+ *   of its queues while a CPU idles: the command goes to the submission
+ *   workqueue, where an idle CPU takes it.
+ * - With a worker on every CPU there is no idle CPU.  LIO queues a
+ *   command's completion on the CPU that submitted it; from the worker,
+ *   each completion wakes a kworker that preempts the worker, twice a
+ *   command.  The queue's commands go to a list that one work item on the
+ *   worker's CPU drains: submissions and completions then run in one
+ *   kworker, a batch at a time, while the worker (SCHED_BATCH, worker.c)
+ *   does not preempt it to take each completion.
+ *
+ * At shallow depth every hop would only add a wake-up to each request.
  */
 #define FV_HANDOFF_DEPTH	4
 
-static bool submit_elsewhere(struct fv_vq *vq, struct se_cmd *se_cmd)
+enum fv_where { FV_INLINE, FV_ELSEWHERE, FV_HERE };
+
+static enum fv_where submit_where(struct fv_vq *vq, struct se_cmd *se_cmd)
 {
-	return submit_blocks(se_cmd) ||
-	       (atomic_read(&vq->inflight) > FV_HANDOFF_DEPTH &&
-		READ_ONCE(vq->dev->nr_workers) <
-			cpumask_weight(current->cpus_ptr));
+	if (submit_blocks(se_cmd))
+		return FV_ELSEWHERE;
+	if (atomic_read(&vq->inflight) <= FV_HANDOFF_DEPTH)
+		return FV_INLINE;
+	if (READ_ONCE(vq->dev->nr_workers) < cpumask_weight(current->cpus_ptr))
+		return FV_ELSEWHERE;
+	return FV_HERE;
 }
 
 /*
@@ -82,14 +99,41 @@ static void submit_work(struct work_struct *work)
 	submit(container_of(work, struct fv_cmd, submit));
 }
 
-/* Hand a prepared command to LIO, from the worker or off it. */
+/*
+ * The queue's list, in the order the worker took the commands.  A command
+ * may complete (and go on vq->done) once submitted: its next is read first.
+ */
+static void submit_batch(struct work_struct *work)
+{
+	struct fv_vq *vq = container_of(work, struct fv_vq, submit_work);
+	struct llist_node *list = llist_del_all(&vq->handed);
+	struct fv_cmd *cmd, *t;
+
+	llist_for_each_entry_safe(cmd, t, llist_reverse_order(list), node)
+		submit(cmd);
+}
+
+void fv_submit_init(struct fv_vq *vq)
+{
+	init_llist_head(&vq->handed);
+	INIT_WORK(&vq->submit_work, submit_batch);
+}
+
+/* Hand a prepared command to LIO. */
 void fv_submit(struct fv_vq *vq, struct fv_cmd *cmd)
 {
-	if (submit_elsewhere(vq, &cmd->se_cmd)) {
+	switch (submit_where(vq, &cmd->se_cmd)) {
+	case FV_ELSEWHERE:
 		INIT_WORK(&cmd->submit, submit_work);
 		queue_work_node(READ_ONCE(vq->node), vq->dev->submit_wq,
 				&cmd->submit);
-	} else {
+		break;
+	case FV_HERE:
+		/* The first on the list queues the work: on this CPU. */
+		if (llist_add(&cmd->node, &vq->handed))
+			queue_work(vq->dev->local_wq, &vq->submit_work);
+		break;
+	default:
 		submit(cmd);
 	}
 }

@@ -583,6 +583,7 @@ int fv_vq_alloc(struct fv_dev *dev, unsigned int index, struct fv_vq **vqp)
 	vq->index = index;
 	init_llist_head(&vq->done);
 	atomic_set(&vq->inflight, 0);
+	fv_submit_init(vq);
 	fv_stats_init(&vq->stats);
 	vq->node = NUMA_NO_NODE;
 	vq->rs = &dev->log_rs;

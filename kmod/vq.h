@@ -17,6 +17,7 @@
 #include <linux/poll.h>
 #include <linux/ratelimit.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 #include <linux/virtio_byteorder.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -93,6 +94,8 @@ struct fv_vq {
 	unsigned long pending;
 	struct llist_head done;
 	atomic_t inflight;
+	struct llist_head handed;	/* for submit_work (submit.c) */
+	struct work_struct submit_work;
 
 	/* Command pool, touched by the worker only. */
 	struct fv_cmd *cmds;

@@ -20,6 +20,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
+#include <uapi/linux/sched/types.h>
 
 #include "fastvhost.h"
 #include "netlink.h"
@@ -116,6 +117,24 @@ static void run_once(struct fv_worker *w)
 }
 
 /*
+ * SCHED_BATCH: a woken worker does not preempt the task on its CPU, often
+ * the kworker that woke it and has more of its completions to hand over
+ * (submit.c); it runs when that one is done or its slice is.  An operator
+ * who wants otherwise can change it with chrt(1).
+ */
+static void batch_policy(void)
+{
+	struct sched_attr a = {
+		.size = sizeof(a),
+		.sched_policy = SCHED_BATCH,
+		.sched_nice = task_nice(current),
+	};
+
+	if (sched_setattr_nocheck(current, &a))
+		pr_warn_once("workers stay SCHED_NORMAL\n");
+}
+
+/*
  * Work while there is work.  When it runs out, poll the rings for up to
  * the adaptive window (poll.c), then turn the guest's kicks back on, look
  * once more and sleep.  The time from running out to the next work is
@@ -136,6 +155,7 @@ static int worker_fn(void *data)
 	struct mem_cgroup *memcg, *old;
 
 	kthread_use_mm(w->dev->mm);
+	batch_policy();
 	/*
 	 * A kthread's allocations charge no memory cgroup, even in the VM's
 	 * cgroups: name the VM's for what we allocate for it.

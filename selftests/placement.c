@@ -306,6 +306,8 @@ TEST_F(pl, affinity)
 
 		EXPECT_TRUE(same_cgroups(pid))
 			TH_LOG("worker %ld is not in the owner's cgroups", pid);
+		/* Woken, it waits for its CPU's task (kmod/worker.c). */
+		EXPECT_EQ(SCHED_BATCH, sched_getscheduler(pid));
 	}
 	check_placement(_metadata, self, -1);
 	EXPECT_EQ(0, pl_io(self, 1, true, 4, 8));
