@@ -3,9 +3,10 @@
 # Inside the test VM (scripts/profile boots it): where the CPU time of a
 # bench row goes, for the stock vhost_scsi and for fastvhost.  For each
 # row and variant, fvbench runs under a system-wide `perf record`
-# (cpu-clock: TCG has no hardware counters) and two tables are written to
+# (cpu-clock: TCG has no hardware counters) and tables are written to
 # OUTDIR/<row>-<variant>.txt: the share of samples per task (the driver,
-# the target's worker, LIO's kworkers, idle) and the hottest symbols.
+# the target's worker, LIO's kworkers, idle), the hottest symbols per task
+# and over all tasks, and the worker threads' own hottest symbols.
 #
 #   bench/profile.sh OUTDIR
 #
@@ -53,14 +54,19 @@ for row in ${PROFILE_ROWS:-rd-4k-qd32-1q null-4k-qd1-1q}; do
 			echo "## by symbol"
 			perf report -q -i "$data" --stdio --sort comm,sym --percent-limit 0.7 2>/dev/null |
 				sed 's/^ *//' | grep . | head -n 40
-			# The target's own threads alone: fastvhost's workers, the
-			# stock worker (a kthread, or a task of the driver's).
-			for c in $(perf report -q -i "$data" --stdio --sort comm 2>/dev/null |
-				   awk '$2 ~ /^(fv-[0-9]+-[0-9]+|vhost-[0-9]+)$/ { print $2 }'); do
-				echo "## $c alone, by symbol (share of its samples)"
-				perf report -q -i "$data" --stdio --comms "$c" --sort sym --percentage relative \
+			echo "## by symbol, all tasks together"
+			perf report -q -i "$data" --stdio --sort sym --percent-limit 0.5 2>/dev/null |
+				sed 's/^ *//' | grep . | head -n 60
+			# The target's own threads, by the tids fvbench found (perf
+			# may not see their names: a kthread set its name after it
+			# started, a vhost_task is named as its parent).
+			tids=$(python3 -c 'import json,sys; print(",".join(str(w["tid"]) for w in json.load(open(sys.argv[1]))["workers"]))' \
+				"$out/$row-$v.json" 2>/dev/null)
+			if [ -n "$tids" ]; then
+				echo "## the worker threads ($tids), by symbol (share of their samples)"
+				perf report -q -i "$data" --stdio --tid "$tids" --sort sym --percentage relative \
 					--percent-limit 0.8 2>/dev/null | sed "s/^ *//" | grep . | head -n 45
-			done
+			fi
 		} >"$txt"
 		rm -f "$data"
 		echo "profile: $row $v: $(head -n 1 "$txt" | cut -d: -f2-)"
