@@ -117,24 +117,6 @@ static void run_once(struct fv_worker *w)
 }
 
 /*
- * SCHED_BATCH: a woken worker does not preempt the task on its CPU, often
- * the kworker that woke it and has more of its completions to hand over
- * (submit.c); it runs when that one is done or its slice is.  An operator
- * who wants otherwise can change it with chrt(1).
- */
-static void batch_policy(void)
-{
-	struct sched_attr a = {
-		.size = sizeof(a),
-		.sched_policy = SCHED_BATCH,
-		.sched_nice = task_nice(current),
-	};
-
-	if (sched_setattr_nocheck(current, &a))
-		pr_warn_once("workers stay SCHED_NORMAL\n");
-}
-
-/*
  * Work while there is work.  When it runs out, poll the rings for up to
  * the adaptive window (poll.c), then turn the guest's kicks back on, look
  * once more and sleep.  The time from running out to the next work is
@@ -155,7 +137,6 @@ static int worker_fn(void *data)
 	struct mem_cgroup *memcg, *old;
 
 	kthread_use_mm(w->dev->mm);
-	batch_policy();
 	/*
 	 * A kthread's allocations charge no memory cgroup, even in the VM's
 	 * cgroups: name the VM's for what we allocate for it.
@@ -302,6 +283,24 @@ static void free_pools(struct fv_dev *dev)
 		fv_io_pool_free(dev->vqs[i]);
 }
 
+/*
+ * SCHED_BATCH: a woken worker does not preempt the task on its CPU, often
+ * the kworker that woke it and has more of its completions to hand over
+ * (submit.c); it runs when that one is done or its slice is.  An operator
+ * who wants otherwise can change it with chrt(1).
+ */
+static void batch_policy(struct task_struct *t)
+{
+	struct sched_attr a = {
+		.size = sizeof(a),
+		.sched_policy = SCHED_BATCH,
+		.sched_nice = task_nice(t),
+	};
+
+	if (sched_setattr_nocheck(t, &a))
+		pr_warn_once("workers stay SCHED_NORMAL\n");
+}
+
 static int spawn(struct fv_dev *dev, struct fv_worker *w,
 		 struct task_struct *cg)
 {
@@ -319,6 +318,7 @@ static int spawn(struct fv_dev *dev, struct fv_worker *w,
 	ret = cgroup_attach_task_all(cg, t);
 	if (ret)
 		goto err_task;
+	batch_policy(t);
 	w->task = t;
 	wake_up_process(t);
 	return 0;
