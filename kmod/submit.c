@@ -35,8 +35,8 @@ static bool submit_blocks(struct se_cmd *se_cmd)
  *   workqueue, where an idle CPU takes it.
  * - With a worker on every CPU there is no idle CPU.  LIO queues a
  *   command's completion on the CPU that submitted it; from the worker,
- *   each completion wakes a kworker that preempts the worker, twice a
- *   command.  The queue's commands go to a list that one work item on the
+ *   each completion wakes a kworker there that often preempts the worker.
+ *   The queue's commands go instead to a list that one work item on the
  *   worker's CPU drains: submissions and completions then run in one
  *   kworker, a batch at a time, while the worker (SCHED_BATCH, worker.c)
  *   does not preempt it to take each completion.
