@@ -347,30 +347,36 @@ impossible_fault() {	# guest-log
 		END { exit !found }' "$1"
 }
 
-# The main part, once more in new QEMUs only on that evidence: the first
-# try reached its end, its one failure is fio's, fio reported no verify
-# error of its own, and the guest's other checks (the re-reads through
-# the migrations, VPD, fio and the pattern after the reboot) passed.
-# Its results are then kept as diagnostics, and only the second counts.
+# The main part, again in new QEMUs only on that evidence, at most three
+# tries in all: the try reached its end, its one failure is fio's, fio
+# reported no verify error of its own, and the guest's other checks (the
+# re-reads through the migrations, VPD, fio and the pattern after the
+# reboot) passed.  A try's results are then kept as diagnostics, and only
+# the last try counts.  The fault's error code comes from the emulated
+# CPU, not from memory a target writes; it came in two tries running in
+# one make check (docs/testing.md).
 main_part_or_rerun() {
-	local n=$KTAP_N failed=$KTAP_FAILED out=$WORK/main1.out rc
-	main_part >"$out"
-	rc=$?
-	if [ "$rc" = 0 ] && [ "$KTAP_FAILED" = $((failed + 1)) ] &&
-	   [ "$(grep -c '^not ok' "$out")" = 1 ] &&
-	   grep -q '^not ok [0-9]* fio crc32c verify on both LUNs' "$out" &&
-	   impossible_fault "$OUT_LOG" &&
-	   ! grep -qiE 'verify failed|bad magic|bad header|verify: bad' "$OUT_LOG"; then
-		sed 's/^/# first try| /' "$out"
-		grep -A3 'BUG: unable to handle page fault' "$OUT_LOG" | sed 's/^/# first try| guest| /'
-		mv "$OUT_LOG" "$OUT_LOG.first"
-		ktap_diag "RERUN: the guest took a page fault no CPU raises (user mode, user address, supervisor error code) and fio died of it; the data checks passed; the main part once more (first try's guest log: $OUT_LOG.first)"
-		KTAP_N=$n KTAP_FAILED=$failed
-		main_part
-	else
+	local n=$KTAP_N failed=$KTAP_FAILED out=$WORK/main.out rc try
+	for try in 1 2 3; do
+		main_part >"$out"
+		rc=$?
+		if [ "$try" -lt 3 ] && [ "$rc" = 0 ] &&
+		   [ "$KTAP_FAILED" = $((failed + 1)) ] &&
+		   [ "$(grep -c '^not ok' "$out")" = 1 ] &&
+		   grep -q '^not ok [0-9]* fio crc32c verify on both LUNs' "$out" &&
+		   impossible_fault "$OUT_LOG" &&
+		   ! grep -qiE 'verify failed|bad magic|bad header|verify: bad' "$OUT_LOG"; then
+			sed "s/^/# try $try| /" "$out"
+			grep -A3 'BUG: unable to handle page fault' "$OUT_LOG" |
+				sed "s/^/# try $try| guest| /"
+			mv "$OUT_LOG" "$OUT_LOG.try$try"
+			ktap_diag "RERUN: the guest took a page fault no CPU raises (user mode, user address, supervisor error code) and fio died of it; the data checks passed; the main part once more (try $try's guest log: $OUT_LOG.try$try)"
+			KTAP_N=$n KTAP_FAILED=$failed
+			continue
+		fi
 		cat "$out"
 		return "$rc"
-	fi
+	done
 }
 
 # Migrations that fail must leave the target serving.
