@@ -17,10 +17,10 @@
 #include <linux/poll.h>
 #include <linux/ratelimit.h>
 #include <linux/uio.h>
-#include <linux/workqueue.h>
 #include <linux/virtio_byteorder.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
+#include <linux/workqueue.h>
 
 #include "stats.h"
 
