@@ -261,7 +261,7 @@ start_guest() {
 	# FV_E2E_ARGS_<TAG> adds kernel arguments to one guest: how the
 	# harness itself is tested (docs/testing.md), never set by the suite.
 	local extra=FV_E2E_ARGS_$tag
-	append="quiet mitigations=off console=ttyS0 panic=-1 fvmode=e2e fvtimeout=$L2_TIMEOUT $* ${!extra:-}"
+	append="quiet mitigations=off maxcpus=1 console=ttyS0 panic=-1 fvmode=e2e fvtimeout=$L2_TIMEOUT $* ${!extra:-}"
 	local props=$wwn
 	[[ ",$props," == *",num_queues="* ]] || props="$props,num_queues=2"
 	GLOG[$tag]=$LOGDIR/$tag.log

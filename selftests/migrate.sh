@@ -192,7 +192,7 @@ start_qemu() {
 		-chardev "pipe,id=ser,path=$WORK/ser$n" -serial chardev:ser \
 		-qmp "unix:$WORK/qmp$n.sock,server=on,wait=off" \
 		-kernel "$WORK/vmlinuz" -initrd "$WORK/initrd" \
-		-append "quiet loglevel=5 mitigations=off console=ttyS0 panic=-1 fvmode=$mode fvdisks=2 fvtimeout=1500" \
+		-append "quiet loglevel=5 mitigations=off maxcpus=1 console=ttyS0 panic=-1 fvmode=$mode fvdisks=2 fvtimeout=1500" \
 		-device "vhost-scsi-pci,wwpn=$W,num_queues=2,vhostfd=3,migratable=on" \
 		"$@" 3<>"$DEV" </dev/null >"$WORK/qemu$n.err" 2>&1 &
 	QPID[$n]=$!
