@@ -128,6 +128,11 @@ static void run_once(struct fv_worker *w)
  * before the worker looks again.  Waiting for them is block time too; if
  * it were not counted, such a worker would never see a block, and its
  * window would stay at zero.
+ *
+ * With polling off (poll_max_ns 0) nothing of this is timed: the clock
+ * is not free under every hypervisor, and a sleeping driver would pay
+ * for several reads a request.  The window is zero then, and adapts
+ * afresh from zero once polling is turned back on.
  */
 static int worker_fn(void *data)
 {
@@ -144,18 +149,25 @@ static int worker_fn(void *data)
 	memcg = get_mem_cgroup_from_mm(w->dev->mm);
 	old = set_active_memcg(memcg);
 	for (;;) {
+		bool adapt = READ_ONCE(w->dev->place.poll_max_ns);
+
+		if (!adapt) {
+			idle = 0;
+			if (w->poll_window)
+				WRITE_ONCE(w->poll_window, 0);
+		}
 		if (fv_worker_has_work(w)) {
 			if (idle)
 				fv_poll_adjust(w, fv_clock_since(idle));
 			run_once(w);
-			idle = fv_worker_has_work(w) ? 0 : fv_clock();
+			idle = adapt && !fv_worker_has_work(w) ? fv_clock() : 0;
 			polled = false;
 			cond_resched();
 			continue;
 		}
-		if (!idle)
+		if (!idle && adapt)
 			idle = fv_clock();
-		if (!polled) {
+		if (!polled && adapt) {
 			polled = true;
 			if (fv_poll(w, fv_clock()))
 				continue;

@@ -547,7 +547,8 @@ import json, sys
 q = [q for q in json.load(sys.stdin)[0]["queue"] if q["index"] == 2][0]
 print(q.get("poll-window-ns", 0), q.get("poll-hits", 0), q.get("poll-misses", 0), q.get("poll-ns", 0), sys.argv[1])' "$cpu"
 }
-# Adaptive polling: requests at a steady pace, each a little more than the
+# Adaptive polling: off, the worker keeps no window and times nothing.
+# Turned on live, requests at a steady pace, each a little more than the
 # window before the last grow step, grow the window to poll-max and are
 # then caught by polling; a request after a pause longer than poll-max
 # shrinks it (poll-shrink 0: to zero); then an idle worker uses no CPU
@@ -557,14 +558,28 @@ print(q.get("poll-window-ns", 0), q.get("poll-hits", 0), q.get("poll-misses", 0)
 # follow the rule from the block time it saw, and the window must reach
 # poll-max at least once in 200 requests (selftests/fvctl/polltrace.py).
 polling() {
-	local tr=/sys/kernel/tracing win hits miss ns cpu s1 s2 last rc
+	local tr=/sys/kernel/tracing win hits miss ns cpu s1 s2 last rc n
 	mountpoint -q $tr || mount -t tracefs nodev $tr || return 1
 	[ -e $tr/events/fastvhost/fv_poll_adjust/enable ] ||
 		{ echo "no trace event fastvhost:fv_poll_adjust in $tr"; return 1; }
-	# Windows 4 us, 64, 1024, then 10000 (the max): a 4 ms pace is above
-	# every step but the max.
-	"$fvctl" set --wwn $w1 --poll-us 10000 --poll-grow 16 --poll-shrink 0 || return 1
+	# Polling off first: the worker times no block (no event at all), its
+	# window is 0 and nothing is polled.
+	"$fvctl" set --wwn $w1 --poll-us 0 --poll-grow 16 --poll-shrink 0 || return 1
 	hold $w1 || return 1
+	echo > $tr/trace
+	echo 1 > $tr/events/fastvhost/fv_poll_adjust/enable
+	hold_io 50 4000
+	rc=$?
+	echo 0 > $tr/events/fastvhost/fv_poll_adjust/enable
+	[ $rc = 0 ] || return 1
+	read -r win hits miss ns cpu <<< "$(poll_state)"
+	n=$(grep -c 'fv_poll_adjust:' $tr/trace)
+	echo "polling off, 50 reads 4 ms apart: $n events, window $win ns, hits $hits, misses $miss, $ns ns polled"
+	[ "$n" = 0 ] || { grep fv_poll_adjust: $tr/trace | tail -n 5; return 1; }
+	[ "$win $hits $miss $ns" = "0 0 0 0" ] || return 1
+	# Then on, live: windows 4 us, 64, 1024, then 10000 (the max); a 4 ms
+	# pace is above every step but the max.
+	"$fvctl" set --wwn $w1 --poll-us 10000 || return 1
 	echo > $tr/trace
 	echo 1 > $tr/events/fastvhost/fv_poll_adjust/enable
 	hold_io 200 4000
@@ -792,7 +807,7 @@ ktap_run "stats --reset without --wwn resets a target after 70 others" reset_all
 ktap_run "monitor prints LUN and attach events, ends on SIGINT/SIGTERM" monitor
 ktap_run "stats as text and JSON, --reset, --watch" stats
 ktap_run "stats --watch: each queue's rates, text and JSON, from the second sample" watch_rates
-ktap_run "polling: the window grows to poll-max at a steady pace, shrinks after a pause, idle costs nothing" polling
+ktap_run "polling: off, nothing timed; on, the window grows to poll-max at a steady pace, shrinks after a pause, idle costs nothing" polling
 ktap_run "save and restore round-trip" save_restore
 ktap_run "save, rmmod, insmod, restore: same targets and settings, guests attach again" reload_restore
 ktap_run "270 LUNs in a portal group: show and save keep them all" many_luns
