@@ -216,6 +216,28 @@ reap() {
 	[ ! -s "$WORK/qemu$n.err" ] || sed "s/^/# qemu $n: /" "$WORK/qemu$n.err"
 }
 
+# Why a migration failed, in the few lines make check shows before it:
+# the guest's last words, a process of this VM's that died, then each
+# QEMU's state and what it printed.
+migrate_evidence() {	# FROM TO
+	local n rc
+	tr -d '\r' <"$LOG" | grep -v '^[[:space:]]*$' | tail -n 2 | sed 's/^/# guest| /'
+	# A process this kernel killed or that crashed (no splat of its own).
+	dmesg | grep -E 'segfault at|traps: |Killed process|invalid opcode' | tail -n 1 | sed 's/^/# dmesg| /'
+	for n in "$@"; do
+		if kill -0 "${QPID[$n]}" 2>/dev/null; then
+			ktap_diag "QEMU $n is running"
+			continue
+		fi
+		wait "${QPID[$n]}" 2>/dev/null
+		rc=$?
+		unset "QPID[$n]"
+		ktap_diag "QEMU $n has exited with status $rc$( [ -s "$WORK/qemu$n.err" ] &&
+			printf ', printing: %s' "$(tr '\n' ' ' <"$WORK/qemu$n.err" | cut -c1-300)")"
+	done
+	cp "$LOG" "$OUT_LOG" 2>/dev/null
+}
+
 qmp() {	# qmp N ARGS...
 	"$QMP" "$WORK/qmp$1.sock" "${@:2}"
 }
@@ -225,18 +247,19 @@ migrate() {
 	local from=$1 to=$2 paused=${3:-} port=$((4450 + $2)) out rc
 	start_qemu "$to" migrate -incoming "tcp:127.0.0.1:$port" ${paused:+-S}
 	# Listening once its QMP answers.
-	out=$(qmp "$to" status 2>&1) || { ktap_diag "QEMU $to: $out"; return 1; }
+	out=$(qmp "$to" status 2>&1) || { ktap_diag "QEMU $to: $out"; migrate_evidence "$from" "$to"; return 1; }
 	out=$(qmp "$from" migrate "tcp:127.0.0.1:$port" 2>&1)
 	rc=$?
 	ktap_diag "migration $from -> $to: $out"
-	[ $rc = 0 ] || return 1
+	[ $rc = 0 ] || { migrate_evidence "$from" "$to"; return 1; }
 	if [ -n "$paused" ]; then
 		save_restore || return 1
-		qmp "$to" run cont >/dev/null || return 1
+		qmp "$to" run cont >/dev/null || { migrate_evidence "$to"; return 1; }
 	fi
 	qmp "$from" run quit >/dev/null
 	reap "$from"
-	[ "$(qmp "$to" status)" = running ] || { ktap_diag "QEMU $to is not running"; return 1; }
+	[ "$(qmp "$to" status)" = running ] ||
+		{ ktap_diag "QEMU $to is not running"; migrate_evidence "$to"; return 1; }
 }
 
 # The destination's host: the target made again from a saved file.
