@@ -627,7 +627,7 @@ fastvhost_part() {
 	fi
 
 	# Two guests at once, on the two targets; C checks what A flushed.
-	BIG_SHOW= BIG_LIMIT=$(vhost_regions) || BIG_LIMIT="vhost: $BIG_LIMIT"
+	BIG_SHOW='' BIG_LIMIT=$(vhost_regions) || BIG_LIMIT="vhost: $BIG_LIMIT"
 	GQEMU[C]=$(big_memory)
 	start_guest C /dev/fastvhost "$W1,num_queues=16" 1,maxcpus=16 0 fve2e=verify \
 		fvseed="$seed" fvdisks=2 fvnqsetup=16 fvdimms=68 \
