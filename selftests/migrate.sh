@@ -53,6 +53,7 @@ BOOT_TIMEOUT=180	# to "migrate: running"
 END_TIMEOUT=600		# from "stop" to the second boot's verdict
 WORK=
 LOG=
+MAIN_SHOWN=1
 declare -A QPID RPID
 
 bail() {
@@ -81,6 +82,15 @@ kill_all() {
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	# Killed during the main part (the time limit): what it had said, the
+	# guest's last lines, its console kept; the undo list ran quietly so
+	# that these are the lines make check shows.
+	if [ -n "$WORK" ] && [ -e "$WORK/main.out" ] && [ -z "$MAIN_SHOWN" ]; then
+		sed 's/^/# unfinished| /' "$WORK/main.out"
+		tr -d '\r' <"$LOG" | grep -v '^[[:space:]]*$' | tail -n 2 | sed 's/^/# guest| /'
+		cp "$LOG" "$OUT_LOG" 2>/dev/null
+		UNDO_SHOW=
+	fi
 	kill_all
 	[ ${#UNDO[@]} -eq 0 ] || { ktap_diag "cleaning up"; undo_to 0 || true; }
 	[ -z "$WORK" ] || rm -rf "$WORK"
@@ -381,8 +391,10 @@ impossible_fault() {	# guest-log
 main_part_or_rerun() {
 	local n=$KTAP_N failed=$KTAP_FAILED out=$WORK/main.out rc try
 	for try in 1 2 3; do
+		MAIN_SHOWN=
 		main_part >"$out"
 		rc=$?
+		MAIN_SHOWN=1
 		if [ "$try" -lt 3 ] && [ "$rc" = 0 ] &&
 		   [ "$KTAP_FAILED" = $((failed + 1)) ] &&
 		   [ "$(grep -c '^not ok' "$out")" = 1 ] &&
