@@ -237,6 +237,8 @@ migrate_evidence() {	# FROM TO
 	for n in "$@"; do
 		if kill -0 "${QPID[$n]}" 2>/dev/null; then
 			ktap_diag "QEMU $n is running"
+			# Its threads that wait elsewhere than the usual places.
+			"$top/scripts/vm-hung" "${QPID[$n]}" | grep '^# hung: [0-9]*/' | tail -n 4
 			continue
 		fi
 		wait "${QPID[$n]}" 2>/dev/null
@@ -250,6 +252,17 @@ migrate_evidence() {	# FROM TO
 
 qmp() {	# qmp N ARGS...
 	"$QMP" "$WORK/qmp$1.sock" "${@:2}"
+}
+
+# QEMU N quits when asked; one that does not answer is killed.
+quit_qemu() {
+	if ! qmp "$1" run quit >/dev/null; then
+		migrate_evidence "$1"
+		kill -KILL "${QPID[$1]}" 2>/dev/null
+		reap "$1"
+		return 1
+	fi
+	reap "$1"
 }
 
 # migrate FROM TO [paused]: one migration; a KTAP result with its numbers.
@@ -266,8 +279,7 @@ migrate() {
 		save_restore || return 1
 		qmp "$to" run cont >/dev/null || { migrate_evidence "$to"; return 1; }
 	fi
-	qmp "$from" run quit >/dev/null
-	reap "$from"
+	quit_qemu "$from" || return 1
 	[ "$(qmp "$to" status)" = running ] ||
 		{ ktap_diag "QEMU $to is not running"; migrate_evidence "$to"; return 1; }
 }
@@ -363,7 +375,7 @@ main_part() {
 	guest_check pattern_after_reboot "the pattern after the reboot"
 	grep -q "^FVGUEST: PASS" "$LOG" && ktap_ok "guest verdict PASS" ||
 		{ sed 's/^/# guest| /' "$LOG" | grep -E "FAIL|fail|\|" | tail -n 30; ktap_fail "guest verdict PASS"; }
-	qmp "$n" run quit >/dev/null 2>&1
+	qmp "$n" run quit >/dev/null 2>&1 || kill -KILL "${QPID[$n]}" 2>/dev/null
 	reap "$n"
 	cp "$LOG" "$OUT_LOG" 2>/dev/null
 }

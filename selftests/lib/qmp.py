@@ -9,13 +9,18 @@
   qmp.py SOCK wait-migration STATES TIMEOUT  until query-migrate's status is
                                              one of STATES (comma separated)
 
-Exit status 0 on success, 1 when QEMU answers with an error or a migration
-does not complete, 2 on bad usage or when the socket does not come up.
+Exit status 0 on success, 1 when QEMU answers with an error, does not
+answer in 120 s or a migration does not complete, 2 on bad usage or when
+the socket does not come up.
 """
 import json
 import socket
 import sys
 import time
+
+
+# A QEMU whose main loop is stuck answers nothing: this long, then fail.
+ANSWER_TIMEOUT = 120
 
 
 class Qmp:
@@ -31,6 +36,7 @@ class Qmp:
                 if time.monotonic() > end:
                     raise
                 time.sleep(0.1)
+        self.s.settimeout(ANSWER_TIMEOUT)
         self.f = self.s.makefile("rw")
         self._read()                      # the greeting
         self.cmd("qmp_capabilities")
@@ -102,6 +108,10 @@ def main(argv):
         return 2
     try:
         q = Qmp(argv[1])
+    except TimeoutError:
+        print("qmp: %s: no greeting in %d s" % (argv[1], ANSWER_TIMEOUT),
+              file=sys.stderr)
+        return 2
     except OSError as e:
         print("qmp: %s: %s" % (argv[1], e), file=sys.stderr)
         return 2
@@ -120,6 +130,9 @@ def main(argv):
             info = wait_migration(q, argv[3].split(","), float(argv[4]))
             print(info.get("status"))
             return 0
+    except TimeoutError:
+        print("qmp: no answer in %d s" % ANSWER_TIMEOUT)
+        return 1
     except (RuntimeError, EOFError, OSError) as e:
         print("qmp: %s" % e)
         return 1
