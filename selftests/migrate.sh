@@ -87,7 +87,7 @@ cleanup() {
 	# that these are the lines make check shows.
 	if [ -n "$WORK" ] && [ -e "$WORK/main.out" ] && [ -z "$MAIN_SHOWN" ]; then
 		sed 's/^/# unfinished| /' "$WORK/main.out"
-		tr -d '\r' <"$LOG" | grep -v '^[[:space:]]*$' | tail -n 2 | sed 's/^/# guest| /'
+		guest_tail
 		cp "$LOG" "$OUT_LOG" 2>/dev/null
 		UNDO_SHOW=
 	fi
@@ -226,12 +226,18 @@ reap() {
 	[ ! -s "$WORK/qemu$n.err" ] || sed "s/^/# qemu $n: /" "$WORK/qemu$n.err"
 }
 
+# The guest's last two console lines.
+guest_tail() {
+	[ -s "$LOG" ] || return 0
+	tr -d '\r' <"$LOG" | grep -v '^[[:space:]]*$' | tail -n 2 | sed 's/^/# guest| /'
+}
+
 # Why a migration failed, in the few lines make check shows before it:
 # the guest's last words, a process of this VM's that died, then each
 # QEMU's state and what it printed.
 migrate_evidence() {	# FROM TO
 	local n rc
-	tr -d '\r' <"$LOG" | grep -v '^[[:space:]]*$' | tail -n 2 | sed 's/^/# guest| /'
+	guest_tail
 	# A process this kernel killed or that crashed (no splat of its own).
 	dmesg | grep -E 'segfault at|traps: |Killed process|invalid opcode' | tail -n 1 | sed 's/^/# dmesg| /'
 	for n in "$@"; do
