@@ -42,6 +42,8 @@ BT_ROWS=(
 	"rd-64k-qd32-1q   $BT_LUN_RD   randread  64k 32 1"
 	"rd-64k-qd32-2q   $BT_LUN_RD   randread  64k 32 2"
 	"file-4k-qd32-1q  $BT_LUN_FILE randwrite 4k  32 1"
+	"filerd-4k-qd32-1q $BT_LUN_FILE randread 4k  32 1"
+	"file-4k-qd32-2q  $BT_LUN_FILE randwrite 4k  32 2"
 	"null-4k-qd1-1q   $BT_LUN_NULL randread  4k  1  1"
 	"rd-4k-qd1-spin   $BT_LUN_RD   randread  4k  1  1  spin"
 	"null-4k-qd1-spin $BT_LUN_NULL randread  4k  1  1  spin"
