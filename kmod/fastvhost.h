@@ -5,7 +5,6 @@
  *
  * Lock order:
  *   dev->mutex -> fv_fabric_mutex -> tpg->lock -> vq->mutex
- *   vq->mutex -> vq->file_lock (a spinlock; innermost)
  *
  * dev->mutex serialises the ioctls (configuration).  vq->mutex protects a
  * virtqueue's ring state; the worker serving the queue takes it while it
@@ -53,15 +52,13 @@
  * into guest memory.  A TMF runs on the device's ordered tmf_wq, never in
  * a worker and under no lock: it kicks and flushes the workers, flips
  * dev->cmd_epoch, flushes them again (a command's epoch is read while it
- * is taken, within one worker pass), flushes the device's submit_wq and
- * local_wq and waits until no command of the old epoch is on a queue's
- * fileio list (submit.c), so LIO knows every command taken before it; its
- * answer waits on drain_wq until vq->epoch_cmds[old epoch] (under
- * vq->mutex, read with READ_ONCE) is zero on every request queue.
- * Submissions handed off by the worker and TMFs use workqueues of their
- * own device only, so another guest cannot hold them up (beyond the
- * running drainer of a CPU's pool, FV_FILE_BATCH commands); tmf_inflight
- * keeps the workers alive meanwhile, as the drain waits for it.
+ * is taken, within one worker pass) and flushes the device's submit_wq
+ * and local_wq, so LIO knows every command taken before it; its answer
+ * waits on drain_wq until vq->epoch_cmds[old epoch] (under vq->mutex,
+ * read with READ_ONCE) is zero on every request queue.  Submissions
+ * handed off by the worker and TMFs use workqueues of their own device
+ * only, so another guest cannot hold them up; tmf_inflight keeps the
+ * workers alive meanwhile, as the drain waits for it.
  *
  * Guest bounds: a ring loop holds vq->mutex for at most FV_WEIGHT passes,
  * counting passes that found the ring empty (the guest controls what the
@@ -180,10 +177,7 @@ struct fv_cmd {
 	u32 prot_len;			/* T10 PI bytes before the data */
 	struct fv_sgl data;		/* on sg[] */
 	struct fv_sgl prot;		/* on prot_sg[] */
-	union {
-		struct work_struct submit;	/* submission off the worker */
-		struct list_head file;		/* on vq->file_cmds */
-	};
+	struct work_struct submit;	/* submission off the worker */
 	unsigned int resp_cnt;
 	struct iovec resp[FV_RESP_IOV];
 	unsigned char sense[TRANSPORT_SENSE_BUFFER];
@@ -368,7 +362,6 @@ void fv_io_handle(struct fv_vq *vq, bool poll);
 void fv_io_complete(struct fv_vq *vq);
 void fv_submit_init(struct fv_vq *vq);
 void fv_submit(struct fv_vq *vq, struct fv_cmd *cmd);
-bool fv_submit_handed(struct fv_vq *vq, unsigned int epoch);
 int fv_iov_take(struct iovec **iov, unsigned int *cnt, size_t *skip,
 		size_t len, struct iovec *dst, unsigned int max);
 

@@ -16,7 +16,6 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/ratelimit.h>
-#include <linux/spinlock.h>
 #include <linux/uio.h>
 #include <linux/virtio_byteorder.h>
 #include <linux/virtio_config.h>
@@ -28,16 +27,6 @@
 #define FV_IOV_MAX	1024		/* iovecs one request may map to */
 #define FV_MAX_INDIRECT	1024		/* entries in one indirect table */
 #define FV_RING_MAX	32768		/* largest ring size accepted */
-#define FV_FILE_DRAINERS 4		/* fileio submissions blocked at once */
-
-struct fv_vq;
-
-/* One of a queue's fileio drainers (submit.c). */
-struct fv_drainer {
-	struct work_struct work;
-	struct fv_vq *vq;
-	unsigned int i;
-};
 
 struct fv_dev;
 struct fv_worker;
@@ -107,10 +96,6 @@ struct fv_vq {
 	atomic_t inflight;
 	struct llist_head handed;	/* for submit_work (submit.c) */
 	struct work_struct submit_work;
-	spinlock_t file_lock;		/* leaf; the worker and drainers */
-	struct list_head file_cmds;	/* fileio's, under file_lock */
-	atomic_t file_pending[2];	/* listed, not yet with LIO; by epoch */
-	struct fv_drainer drainers[FV_FILE_DRAINERS];
 
 	/* Command pool, touched by the worker only. */
 	struct fv_cmd *cmds;

@@ -859,9 +859,8 @@ static int cg_enter(const char *dir)
  * Per-command scatterlists are charged to the VM's memory cgroup (the
  * workers run in the owner's cgroups).  480 READs whose 62 segments each
  * straddle a page (124 scatterlist entries, a 4 KiB allocation) wait on
- * the slow fileio LUN (FV_SLOW_FILE_LUN, 250 ms a request, 4 of a queue
- * at once): memory.current rises by more than 1 MiB over the idle
- * device's.
+ * the slow fileio LUN (FV_SLOW_FILE_LUN, 250 ms a request, 32 at once):
+ * memory.current rises by more than 1 MiB over the idle device's.
  */
 #define CG_NCMD	480
 #define CG_NSEG	62

@@ -172,7 +172,7 @@ TEST_F(tmf, abort_task_covers_queued_command)
 
 /*
  * A second device on another target: while this one keeps 400 READs of
- * the slow LUN outstanding (at most 4 a queue in submission at a time,
+ * the slow LUN outstanding (at most 32 of them in submission at a time,
  * 250 ms each), the other's ten QD1 READs and a LUN RESET are answered
  * before even half of the flood is.
  */
