@@ -3,7 +3,7 @@
 # fvfuzz in the test VM: the standard fastvhost target and a second one
 # (for the VMM and kill families), FV_FUZZ_CASES generated cases (default
 # 10000) from seed FV_FUZZ_SEED (default: random, printed) or as many as
-# FV_FUZZ_TIME seconds hold (default 240; 420 on the debug kernel; 0: no
+# FV_FUZZ_TIME seconds hold (default 240; 300 on the debug kernel; 0: no
 # limit), the regression cases of selftests/fuzz-regress.list, then the
 # targets go and the module must unload.  KTAP; run as root with FV_KO.
 #
@@ -24,7 +24,7 @@ families=${FV_FUZZ_FAMILIES:-ring,addr,req,ctrl,event,vmm,kill,lun}
 # lockdep and KASAN make a netlink case some ten times slower: fewer there
 case "$(uname -r)" in
 *fvdebug*) nl_cases=${FV_NLFUZZ_CASES:-10000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-2000}
-	time_box=${FV_FUZZ_TIME-420} ;;
+	time_box=${FV_FUZZ_TIME-300} ;;
 *) nl_cases=${FV_NLFUZZ_CASES:-20000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-5000}
 	time_box=${FV_FUZZ_TIME-240} ;;
 esac
