@@ -10,7 +10,7 @@
 #   FV_FUZZ_CASES=N FV_FUZZ_SEED=S FV_FUZZ_TIME=SEC selftests/fuzz.sh
 #   FV_FUZZ_REPLAY="S:I[:FAMILIES] ..." also replays these cases, verbose
 #   FV_NLFUZZ_CASES=N, FV_NLFUZZ_UNPRIV=N: nlfuzz's cases as admin (20000;
-#   10000 on the debug kernel) and unprivileged (5000; 2000), same seed
+#   4000 on the debug kernel) and unprivileged (5000; 2000), same seed
 #   FV_FUZZ_FAMILIES=ring,addr,... limits the families (default: all seven)
 #   FV_FUZZ_START=I begins at case I; FV_FUZZ_VERBOSE=1 describes each case
 #   and marks it in the kernel log (to put a splat to its case)
@@ -23,7 +23,7 @@ cases=${FV_FUZZ_CASES:-10000}
 families=${FV_FUZZ_FAMILIES:-ring,addr,req,ctrl,event,vmm,kill,lun}
 # lockdep and KASAN make a netlink case some ten times slower: fewer there
 case "$(uname -r)" in
-*fvdebug*) nl_cases=${FV_NLFUZZ_CASES:-10000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-2000}
+*fvdebug*) nl_cases=${FV_NLFUZZ_CASES:-4000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-2000}
 	time_box=${FV_FUZZ_TIME-300} ;;
 *) nl_cases=${FV_NLFUZZ_CASES:-20000} nl_unpriv=${FV_NLFUZZ_UNPRIV:-5000}
 	time_box=${FV_FUZZ_TIME-240} ;;
