@@ -33,12 +33,12 @@ w2=naa.5001405f0000a002
 w3=naa.5001405f0000a003
 w4=naa.5001405f0000a004
 w5=naa.5001405f0000a005
-scale=1
-userside=1
+no_scale=0
+kernel_only=0
 for a in "$@"; do
 	case "$a" in
-	--no-scale) scale=0 ;;
-	--kernel) userside=0 ;;
+	--no-scale) no_scale=1 ;;
+	--kernel) kernel_only=1 ;;
 	*) echo "usage: fvctl.sh [--no-scale] [--kernel]" >&2; exit 2 ;;
 	esac
 done
@@ -804,23 +804,19 @@ teardown() {
 	return $ret
 }
 
-# A test of scale, or its skip under --no-scale.
-scaled() {	# NAME FUNCTION
-	if [ "$scale" = 1 ]; then
-		ktap_run "$@"
+# run_unless OFF OPTION NAME FUNCTION: the test, or its skip when OPTION
+# (OFF = 1) leaves it out.
+run_unless() {
+	local off=$1 opt=$2
+	shift 2
+	if [ "$off" = 1 ]; then
+		ktap_skip "$1 ($opt)"
 	else
-		ktap_skip "$1 (--no-scale)"
+		ktap_run "$@"
 	fi
 }
-
-# A test of fvctl's side, or its skip under --kernel.
-userside() {	# NAME FUNCTION
-	if [ "$userside" = 1 ]; then
-		ktap_run "$@"
-	else
-		ktap_skip "$1 (--kernel)"
-	fi
-}
+scaled() { run_unless "$no_scale" --no-scale "$@"; }
+userside() { run_unless "$kernel_only" --kernel "$@"; }
 
 ktap_plan 25
 ktap_run "setup: module, rd_mcp and fileio backstores" setup
