@@ -24,8 +24,11 @@ static bool submit_blocks(struct se_cmd *se_cmd)
 
 /*
  * Where a prepared command goes to LIO.  A backstore that blocks (fileio)
- * is always submitted from the device's unbound submission workqueue, a
- * work item per command, so one slow read holds up no other.
+ * is always submitted from a work item per command, so one slow read holds
+ * up no other: with a CPU to spare, on the device's bound workqueue on a
+ * CPU other than the worker's, whose pool runs one item at a time and
+ * starts the next only while one sleeps on the file; else on the unbound
+ * one, which spreads them over the CPUs that the workers share.
  *
  * Others are submitted by the worker itself, unless its queue is deep:
  *
@@ -45,17 +48,36 @@ static bool submit_blocks(struct se_cmd *se_cmd)
  */
 #define FV_HANDOFF_DEPTH	4
 
-enum fv_where { FV_INLINE, FV_ELSEWHERE, FV_HERE };
+enum fv_where { FV_INLINE, FV_ELSEWHERE, FV_HERE, FV_BESIDE };
+
+/* Fewer workers than the CPUs a worker may run on: some CPU is spare. */
+static bool cpu_spare(struct fv_vq *vq)
+{
+	return READ_ONCE(vq->dev->nr_workers) < cpumask_weight(current->cpus_ptr);
+}
 
 static enum fv_where submit_where(struct fv_vq *vq, struct se_cmd *se_cmd)
 {
 	if (submit_blocks(se_cmd))
-		return FV_ELSEWHERE;
+		return cpu_spare(vq) ? FV_BESIDE : FV_ELSEWHERE;
 	if (atomic_read(&vq->inflight) <= FV_HANDOFF_DEPTH)
 		return FV_INLINE;
-	if (READ_ONCE(vq->dev->nr_workers) < cpumask_weight(current->cpus_ptr))
+	if (cpu_spare(vq))
 		return FV_ELSEWHERE;
 	return FV_HERE;
+}
+
+/* The next CPU after this one that the worker may run on; nr_cpu_ids: none. */
+static unsigned int beside_cpu(void)
+{
+	const struct cpumask *mask = current->cpus_ptr;
+	unsigned int self = raw_smp_processor_id();
+	unsigned int cpu;
+
+	cpu = cpumask_next_and(self, mask, cpu_online_mask);
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first_and(mask, cpu_online_mask);
+	return cpu == self ? nr_cpu_ids : cpu;
 }
 
 /*
@@ -122,7 +144,17 @@ void fv_submit_init(struct fv_vq *vq)
 /* Hand a prepared command to LIO. */
 void fv_submit(struct fv_vq *vq, struct fv_cmd *cmd)
 {
+	unsigned int cpu;
+
 	switch (submit_where(vq, &cmd->se_cmd)) {
+	case FV_BESIDE:
+		cpu = beside_cpu();
+		if (cpu < nr_cpu_ids) {
+			INIT_WORK(&cmd->submit, submit_work);
+			queue_work_on(cpu, vq->dev->local_wq, &cmd->submit);
+			break;
+		}
+		fallthrough;
 	case FV_ELSEWHERE:
 		INIT_WORK(&cmd->submit, submit_work);
 		queue_work_node(READ_ONCE(vq->node), vq->dev->submit_wq,
