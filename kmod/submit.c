@@ -25,10 +25,10 @@ static bool submit_blocks(struct se_cmd *se_cmd)
 /*
  * Where a prepared command goes to LIO.  A backstore that blocks (fileio)
  * is always submitted from a work item per command, so one slow read holds
- * up no other: with a CPU to spare, on the device's bound workqueue on a
- * CPU other than the worker's, whose pool runs one item at a time and
- * starts the next only while one sleeps on the file; else on the unbound
- * one, which spreads them over the CPUs that the workers share.
+ * up no other.  They go to the device's bound workqueue, whose pool on a
+ * CPU runs one item at a time and starts the next only while one sleeps
+ * on the file: with a CPU to spare, on a CPU other than the worker's;
+ * else on the worker's own, where LIO's completions of them run too.
  *
  * Others are submitted by the worker itself, unless its queue is deep:
  *
@@ -48,7 +48,7 @@ static bool submit_blocks(struct se_cmd *se_cmd)
  */
 #define FV_HANDOFF_DEPTH	4
 
-enum fv_where { FV_INLINE, FV_ELSEWHERE, FV_HERE, FV_BESIDE };
+enum fv_where { FV_INLINE, FV_ELSEWHERE, FV_HERE, FV_FILE };
 
 /* Fewer workers than the CPUs a worker may run on: some CPU is spare. */
 static bool cpu_spare(struct fv_vq *vq)
@@ -59,7 +59,7 @@ static bool cpu_spare(struct fv_vq *vq)
 static enum fv_where submit_where(struct fv_vq *vq, struct se_cmd *se_cmd)
 {
 	if (submit_blocks(se_cmd))
-		return cpu_spare(vq) ? FV_BESIDE : FV_ELSEWHERE;
+		return FV_FILE;
 	if (atomic_read(&vq->inflight) <= FV_HANDOFF_DEPTH)
 		return FV_INLINE;
 	if (cpu_spare(vq))
@@ -147,14 +147,14 @@ void fv_submit(struct fv_vq *vq, struct fv_cmd *cmd)
 	unsigned int cpu;
 
 	switch (submit_where(vq, &cmd->se_cmd)) {
-	case FV_BESIDE:
-		cpu = beside_cpu();
-		if (cpu < nr_cpu_ids) {
-			INIT_WORK(&cmd->submit, submit_work);
+	case FV_FILE:
+		cpu = cpu_spare(vq) ? beside_cpu() : nr_cpu_ids;
+		INIT_WORK(&cmd->submit, submit_work);
+		if (cpu < nr_cpu_ids)
 			queue_work_on(cpu, vq->dev->local_wq, &cmd->submit);
-			break;
-		}
-		fallthrough;
+		else
+			queue_work(vq->dev->local_wq, &cmd->submit);
+		break;
 	case FV_ELSEWHERE:
 		INIT_WORK(&cmd->submit, submit_work);
 		queue_work_node(READ_ONCE(vq->node), vq->dev->submit_wq,
