@@ -266,7 +266,7 @@ struct fv_dev {
 	unsigned long tmf_stamp;	/* TMF rate limit, ctl queue's mutex */
 	unsigned int tmf_tokens;
 	struct workqueue_struct *submit_wq;	/* submissions off the worker */
-	struct workqueue_struct *local_wq;	/* and on its CPU */
+	struct workqueue_struct *local_wq;	/* and bound to a CPU */
 	struct workqueue_struct *tmf_wq;	/* ordered: TMFs */
 	struct ratelimit_state log_rs;	/* guest-caused log lines */
 	unsigned long log_base;		/* VHOST_SET_LOG_BASE; 0: none */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Commands to LIO: from the worker, or from the device's own workqueues
- * (unbound on the worker's node, or bound to the worker's CPU; a bounded
- * number at a time, so one guest cannot hold up another's).
+ * (unbound on the worker's node, or bound to a CPU; a bounded number at a
+ * time, so one guest cannot hold up another's).
  */
 #include <linux/cpumask.h>
 #include <linux/llist.h>
@@ -67,17 +67,22 @@ static enum fv_where submit_where(struct fv_vq *vq, struct se_cmd *se_cmd)
 	return FV_HERE;
 }
 
-/* The next CPU after this one that the worker may run on; nr_cpu_ids: none. */
-static unsigned int beside_cpu(void)
+/*
+ * fileio's CPU: with one to spare, the next after this one that the worker
+ * may run on; else (WORK_CPU_UNBOUND on a bound workqueue) this one.
+ */
+static unsigned int file_cpu(struct fv_vq *vq)
 {
 	const struct cpumask *mask = current->cpus_ptr;
 	unsigned int self = raw_smp_processor_id();
 	unsigned int cpu;
 
+	if (!cpu_spare(vq))
+		return WORK_CPU_UNBOUND;
 	cpu = cpumask_next_and(self, mask, cpu_online_mask);
 	if (cpu >= nr_cpu_ids)
 		cpu = cpumask_first_and(mask, cpu_online_mask);
-	return cpu == self ? nr_cpu_ids : cpu;
+	return cpu < nr_cpu_ids && cpu != self ? cpu : WORK_CPU_UNBOUND;
 }
 
 /*
@@ -144,16 +149,10 @@ void fv_submit_init(struct fv_vq *vq)
 /* Hand a prepared command to LIO. */
 void fv_submit(struct fv_vq *vq, struct fv_cmd *cmd)
 {
-	unsigned int cpu;
-
 	switch (submit_where(vq, &cmd->se_cmd)) {
 	case FV_FILE:
-		cpu = cpu_spare(vq) ? beside_cpu() : nr_cpu_ids;
 		INIT_WORK(&cmd->submit, submit_work);
-		if (cpu < nr_cpu_ids)
-			queue_work_on(cpu, vq->dev->local_wq, &cmd->submit);
-		else
-			queue_work(vq->dev->local_wq, &cmd->submit);
+		queue_work_on(file_cpu(vq), vq->dev->local_wq, &cmd->submit);
 		break;
 	case FV_ELSEWHERE:
 		INIT_WORK(&cmd->submit, submit_work);
