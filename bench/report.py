@@ -22,6 +22,7 @@ METRICS = [
     ("worker_us_per_io", lambda r: r["cpu"]["worker_us_per_io"]),
     ("driver_us_per_io", lambda r: r["cpu"]["driver_us_per_io"]),
     ("machine_us_per_io", lambda r: r["cpu"]["machine_us_per_io"]),
+    ("calls_per_io", lambda r: r.get("calls_per_io")),
 ]
 VARIANT_ORDER = ["stock", "stock-mq", "fv-poll-off", "fv-adaptive", "fv-poll-wide",
                  "fv-dirtylog", "fv-regions"]
@@ -70,7 +71,10 @@ def summarise(runs):
             for name, get in METRICS:
                 vals = [get(r) for r in g]
                 ent["values"][name] = vals
-                ent["median"][name] = statistics.median(vals)
+                known = [x for x in vals if x is not None]
+                ent["median"][name] = statistics.median(known) if known else None
+            iops = ent["values"]["iops"]
+            ent["iops_spread"] = max(iops) / min(iops) if min(iops) else None
             out.append(ent)
     # Ratios against the plain stock run and the best stock run of the row.
     for ent in out:
@@ -103,9 +107,10 @@ def table(kver, summary, runtime, reps):
     lines = []
     lines.append("%s: medians of %s run(s) of %s s each (TCG VM: see docs/performance.md)"
                  % (kver, reps, runtime))
-    hdr = ("%-17s %-12s %9s %8s %8s %9s %9s %8s %8s %8s %7s %7s %7s"
+    hdr = ("%-17s %-12s %9s %8s %8s %9s %9s %8s %8s %8s %7s %7s %7s %7s %7s"
            % ("row", "variant", "IOPS", "MiB/s", "p50 us", "p99 us", "p99.9 us",
-              "wkr/io", "drv/io", "all/io", "/stock", "/best", "cpu/b"))
+              "wkr/io", "drv/io", "all/io", "/stock", "/best", "cpu/b",
+              "spread", "irq/io"))
     lines.append(hdr)
     lines.append("-" * len(hdr))
     last = None
@@ -114,18 +119,21 @@ def table(kver, summary, runtime, reps):
             lines.append("")
         last = e["row"]
         m = e["median"]
-        lines.append("%-17s %-12s %s %s %s %s %s %s %s %s %s %s %s" % (
+        lines.append("%-17s %-12s %s %s %s %s %s %s %s %s %s %s %s %s %s" % (
             e["row"], e["variant"], fmt(m["iops"], 9), fmt(m["mib_s"], 8, 1),
             fmt(m["lat_p50_us"], 8, 1), fmt(m["lat_p99_us"], 9, 1),
             fmt(m["lat_p999_us"], 9, 1), fmt(m["worker_us_per_io"], 8, 1),
             fmt(m["driver_us_per_io"], 8, 1), fmt(m["machine_us_per_io"], 8, 1),
             fmt(e["iops_vs_stock"], 7, 2), fmt(e["iops_vs_best_stock"], 7, 2),
-            fmt(e["cpu_vs_best_stock"], 7, 2)))
+            fmt(e["cpu_vs_best_stock"], 7, 2), fmt(e["iops_spread"], 7, 2),
+            fmt(m["calls_per_io"], 7, 2)))
     lines.append("")
     lines.append("wkr/io, drv/io, all/io: CPU microseconds per I/O of the target's workers,"
                  " of the driver threads, of the whole VM; /stock, /best: IOPS over"
                  " stock vhost_scsi's (plain, and its best variant in the row);"
-                 " cpu/b: all/io over that best variant's")
+                 " cpu/b: all/io over that best variant's; spread: the highest"
+                 " run's IOPS over the lowest's; irq/io: calls (interrupts) to"
+                 " the driver per I/O")
     return "\n".join(lines)
 
 
